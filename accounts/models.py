@@ -1,0 +1,104 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+
+from designpi.validators import reject_control_characters
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    STAFF = "staff", "Staff"
+    CUSTOMER = "customer", "Customer"
+
+
+TEAM_ROLES = (Role.ADMIN, Role.STAFF)
+
+
+class UserQuerySet(models.QuerySet):
+    def team(self):
+        """Active admins and staff: the people a conversation can be assigned to."""
+        return self.filter(role__in=TEAM_ROLES, is_active=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        # The whole address is compared case-insensitively, so store it lower-cased.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=self.normalize_email(username))
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        fields.setdefault("role", Role.CUSTOMER)
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields["role"] = Role.ADMIN
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """A person who signs in: an admin, a staff member or a customer."""
+
+    email = models.EmailField("email", unique=True, max_length=254)
+    name = models.CharField(max_length=150, blank=True, validators=[reject_control_characters])
+    phone = models.CharField(max_length=32, blank=True, validators=[reject_control_characters])
+    company = models.CharField(max_length=150, blank=True, validators=[reject_control_characters])
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name", "email"]
+        indexes = [models.Index(fields=["role", "is_active"], name="user_role_active_idx")]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_team(self) -> bool:
+        return self.role in TEAM_ROLES
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER
+
+    # Django's admin site is for admins only (SPEC §2); it reads these three.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_active and self.is_admin
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_active and self.is_admin
+
+    def get_full_name(self):
+        return self.display_name
+
+    def get_short_name(self):
+        return self.display_name

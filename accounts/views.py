@@ -1,0 +1,46 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_safe
+
+from .forms import EmailAuthenticationForm
+from .models import Role
+
+
+def home_url_for(user) -> str:
+    """Where each role lands after signing in (SPEC §2)."""
+    return {
+        Role.ADMIN: reverse("console:home"),
+        Role.STAFF: reverse("staff:conversation_list"),
+        Role.CUSTOMER: reverse("portal:chat"),
+    }.get(user.role, reverse("accounts:login"))
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return home_url_for(self.request.user)
+
+
+class LogoutView(auth_views.LogoutView):
+    # POST only (Django 5): a link or image cannot sign anyone out.
+    next_page = reverse_lazy("accounts:login")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password_change_done")
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "accounts/password_change_done.html"
+
+
+@require_safe
+@login_required
+def home(request):
+    return redirect(home_url_for(request.user))

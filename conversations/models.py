@@ -1,0 +1,154 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Role
+
+MESSAGE_MAX_LENGTH = 5000
+
+
+class Status(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    PENDING = "PENDING", "Pending"
+    RESOLVED = "RESOLVED", "Resolved"
+    CLOSED = "CLOSED", "Closed"
+
+
+class Source(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    LEAD = "lead", "Lead"
+
+
+def visibility_q(user, prefix: str = "") -> Q:
+    """Who may see which conversation: the one place this is decided (SPEC §4.6).
+
+    ``prefix`` lets related models (tickets, messages) reuse the same rule through
+    their path to the conversation, e.g. ``"conversation__"``.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.role == Role.ADMIN:
+        return Q()
+    if user.role == Role.STAFF:
+        return Q(**{f"{prefix}assigned_to": user})
+    if user.role == Role.CUSTOMER:
+        return Q(**{f"{prefix}customer": user})
+    return Q(pk__in=[])
+
+
+class ConversationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(visibility_q(user))
+
+    def newest_activity_first(self):
+        return self.order_by("-updated_at", "-id")
+
+
+class Conversation(models.Model):
+    """A thread between the support team and one participant (customer or lead)."""
+
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        limit_choices_to={"role": Role.CUSTOMER},
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
+    )
+    source = models.CharField(max_length=16, choices=Source.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_conversations",
+        limit_choices_to={"role__in": [Role.ADMIN, Role.STAFF]},
+    )
+    # The seq of the newest message; the next one gets last_seq + 1 under a row lock.
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(source="customer", customer__isnull=False, lead__isnull=True)
+                    | Q(source="lead", customer__isnull=True, lead__isnull=False)
+                ),
+                name="conversation_one_participant_matching_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="conversation_status_valid"
+            ),
+            # A customer has one conversation (SPEC §4.2). NULLs (lead threads) never clash.
+            models.UniqueConstraint(fields=["customer"], name="conversation_one_per_customer"),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-updated_at"], name="conv_assignee_status_recent"),
+            models.Index(fields=["assigned_to", "-updated_at"], name="conv_assignee_recent"),
+            models.Index(fields=["status", "-updated_at"], name="conv_status_recent"),
+            models.Index(fields=["source", "-updated_at"], name="conv_source_recent"),
+            models.Index(fields=["-updated_at", "-id"], name="conv_recent"),
+        ]
+
+    def __str__(self):
+        return f"Conversation #{self.pk} with {self.participant_name}"
+
+    @property
+    def participant(self):
+        return self.customer if self.customer_id else self.lead
+
+    @property
+    def participant_name(self) -> str:
+        participant = self.participant
+        return participant.display_name if participant else "—"
+
+    def is_participant(self, user) -> bool:
+        return user is not None and self.customer_id is not None and self.customer_id == user.pk
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Null only for a lead's own messages (leads have no account).
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    # Written by the conversation's participant (customer or lead) rather than the team.
+    # Fixed at posting time; unread counts filter on it without joining users.
+    from_participant = models.BooleanField()
+    body = models.TextField()
+    seq = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Idempotency key sent by the form, so a double-clicked or retried send is one message.
+    client_token = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
+            models.UniqueConstraint(fields=["conversation", "client_token"], name="message_unique_client_token"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+            models.CheckConstraint(condition=~Q(body=""), name="message_body_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "from_participant", "read_at"], name="message_unread_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} in conversation {self.conversation_id}"
+
+    @property
+    def sender_name(self) -> str:
+        if self.sender_id:
+            return self.sender.display_name
+        return self.conversation.participant_name

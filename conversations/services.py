@@ -1,0 +1,191 @@
+"""Every write to conversations and messages goes through these functions (SPEC §4).
+
+HTML views, htmx endpoints, the JSON API and seed_demo all call them; nothing
+else writes these models.
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from designpi.validators import reject_control_characters
+from leads.models import Lead
+from tickets.services import ticket_follow_conversation, ticket_record_participant_message
+
+from .models import MESSAGE_MAX_LENGTH, Conversation, Message, Source, Status
+
+logger = logging.getLogger(__name__)
+
+
+def message_clean_body(body) -> str:
+    """The one definition of an acceptable message body: 1..5,000 characters after trimming."""
+    if not isinstance(body, str):
+        raise ValidationError("The message must be text.", code="invalid")
+    body = body.strip()
+    if not body:
+        raise ValidationError("Write a message before sending.", code="required")
+    if len(body) > MESSAGE_MAX_LENGTH:
+        raise ValidationError(
+            f"A message can be at most {MESSAGE_MAX_LENGTH:,} characters (it has {len(body):,}).",
+            code="max_length",
+        )
+    reject_control_characters(body)
+    return body
+
+
+def conversation_get_or_create_for_customer(*, customer: User) -> tuple[Conversation, bool]:
+    """The customer's one conversation, created on first need (SPEC §4.2).
+
+    Concurrent first calls meet on the unique constraint: the loser reads the winner's row.
+    """
+    if customer.role != Role.CUSTOMER:
+        raise PermissionDenied("Only customers have a portal conversation.")
+    existing = Conversation.objects.filter(customer=customer).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(customer=customer, source=Source.CUSTOMER), True
+    except IntegrityError:
+        return Conversation.objects.get(customer=customer), False
+
+
+def conversation_start_for_lead(*, actor: User | None, lead: Lead, assigned_to: User | None = None) -> Conversation:
+    """Open a new conversation with a lead (admins, or seed_demo with actor=None)."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied("Only admins can start a conversation with a lead.")
+    if assigned_to is not None:
+        _check_assignee(assigned_to)
+    return Conversation.objects.create(lead=lead, source=Source.LEAD, assigned_to=assigned_to)
+
+
+def conversation_post_message(
+    *, actor: User | None, conversation: Conversation, body, client_token: str | None = None
+) -> Message:
+    """Post a message (SPEC §4.1).
+
+    ``actor`` is the signed-in sender; ``None`` means the conversation's lead writing
+    (leads have no account; used by seed_demo and inbound channels). The conversation
+    is re-read under a row lock *through the visibility rule*, so a staff member who
+    lost the assignment a moment ago cannot post (raises Conversation.DoesNotExist).
+    """
+    body = message_clean_body(body)
+    with transaction.atomic():
+        queryset = Conversation.objects.select_for_update()
+        if actor is not None:
+            queryset = queryset.visible_to(actor)
+        locked = queryset.get(pk=conversation.pk)
+        if actor is None and locked.lead_id is None:
+            raise PermissionDenied("Only a lead conversation accepts a message without a sender.")
+
+        if client_token:
+            duplicate = locked.messages.filter(client_token=client_token).first()
+            if duplicate is not None:
+                return duplicate
+
+        from_participant = actor is None or locked.is_participant(actor)
+        now = timezone.now()
+        locked.last_seq += 1
+        message = Message.objects.create(
+            conversation=locked,
+            sender=actor,
+            from_participant=from_participant,
+            body=body,
+            seq=locked.last_seq,
+            client_token=client_token or None,
+        )
+        locked.last_message_at = now
+        locked.updated_at = now
+        update_fields = ["last_seq", "last_message_at", "updated_at"]
+        if from_participant and locked.status != Status.OPEN:
+            # The participant writing again means the thread needs the team: reopen it.
+            locked.status = Status.OPEN
+            update_fields.append("status")
+        locked.save(update_fields=update_fields)
+        if from_participant:
+            ticket_record_participant_message(conversation=locked, message=message)
+
+    _copy_state(source=locked, target=conversation)
+    return message
+
+
+def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
+    """An admin sets or clears the assignee; the ticket follows (SPEC §4.3)."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can assign conversations.")
+    if assignee is not None:
+        _check_assignee(assignee)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if locked.assigned_to_id == (assignee.pk if assignee else None):
+            _copy_state(source=locked, target=conversation)
+            return conversation
+        locked.assigned_to = assignee
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["assigned_to", "updated_at"])
+        ticket_follow_conversation(conversation=locked)
+    logger.info(
+        "conversation_assign actor=%s conversation=%s assignee=%s",
+        actor.pk, locked.pk, assignee.pk if assignee else None,
+    )
+    _copy_state(source=locked, target=conversation)
+    return conversation
+
+
+def conversation_set_status(*, actor: User, conversation: Conversation, status: str) -> Conversation:
+    """An admin or the assigned staff member changes the status; the ticket follows (SPEC §4.4)."""
+    if status not in Status.values:
+        raise ValidationError(f"Unknown status {status!r}.", code="invalid_choice")
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if not (actor.is_admin or (actor.role == Role.STAFF and locked.assigned_to_id == actor.pk)):
+            raise PermissionDenied("Only an admin or the assigned staff member can change the status.")
+        if locked.status == status:
+            _copy_state(source=locked, target=conversation)
+            return conversation
+        locked.status = status
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["status", "updated_at"])
+        ticket_follow_conversation(conversation=locked)
+    _copy_state(source=locked, target=conversation)
+    return conversation
+
+
+def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_seq: int | None = None) -> int:
+    """Mark the other side's unread messages as read (SPEC §4.5); returns how many.
+
+    A team member reads the participant's messages; the customer reads the team's.
+    ``up_to_seq`` limits it to what the reader was actually shown.
+    """
+    if reader.is_team:
+        from_participant = True
+    elif conversation.is_participant(reader):
+        from_participant = False
+    else:
+        return 0
+    unread = Message.objects.filter(
+        conversation=conversation, from_participant=from_participant, read_at__isnull=True
+    )
+    if up_to_seq is not None:
+        unread = unread.filter(seq__lte=up_to_seq)
+    return unread.update(read_at=timezone.now())
+
+
+def _check_assignee(assignee: User) -> None:
+    if not assignee.is_active or assignee.role not in (Role.ADMIN, Role.STAFF):
+        raise ValidationError("Conversations can only be assigned to an active team member.", code="invalid_assignee")
+
+
+def _copy_state(*, source: Conversation, target: Conversation) -> None:
+    """Let the caller's instance reflect what was written under the lock."""
+    if source is target:
+        return
+    target.status = source.status
+    target.last_seq = source.last_seq
+    target.last_message_at = source.last_message_at
+    target.updated_at = source.updated_at
+    if target.assigned_to_id != source.assigned_to_id:
+        target.assigned_to = source.assigned_to

@@ -1,0 +1,1 @@
+// DesignPi Support: small progressive enhancements; the pages work without them.
