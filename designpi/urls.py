@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from . import views
+from .api import api
 
 admin.site.site_header = "DesignPi Support — data admin"
 admin.site.site_title = "DesignPi Support"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("portal/", include("conversations.urls.portal")),
     path("staff/", include("conversations.urls.staff")),
     path("admin/", include("designpi.console_urls")),
+    path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]
 
