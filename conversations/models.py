@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Role
 
@@ -70,8 +71,9 @@ class Conversation(models.Model):
     )
     # The seq of the newest message; the next one gets last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Moves on every new message and every change (set by the services).
+    updated_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
@@ -127,7 +129,7 @@ class Message(models.Model):
     from_participant = models.BooleanField()
     body = models.TextField()
     seq = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     # Idempotency key sent by the form, so a double-clicked or retried send is one message.
     client_token = models.CharField(max_length=64, null=True, blank=True)

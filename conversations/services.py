@@ -95,6 +95,7 @@ def conversation_post_message(
             from_participant=from_participant,
             body=body,
             seq=locked.last_seq,
+            created_at=now,
             client_token=client_token or None,
         )
         locked.last_message_at = now

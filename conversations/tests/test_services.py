@@ -1,0 +1,301 @@
+"""The rules of SPEC §4, one service each."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message, Status
+from conversations.services import (
+    conversation_assign,
+    conversation_get_or_create_for_customer,
+    conversation_mark_read,
+    conversation_post_message,
+    conversation_set_status,
+    conversation_start_for_lead,
+)
+from tickets.models import Priority, SupportTicket
+from tickets.services import ticket_set_priority
+
+pytestmark = pytest.mark.django_db
+
+
+# --- 4.1 posting and the auto-ticket -------------------------------------------------
+
+
+def test_first_customer_message_opens_a_ticket_with_the_rule_fields(john, johns_conversation, admin_user, sarah):
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    body = "x" * 700
+
+    conversation_post_message(actor=john, conversation=johns_conversation, body=body)
+
+    ticket = SupportTicket.objects.get(conversation=johns_conversation)
+    assert ticket.subject == "Support request from John Doe"
+    assert ticket.description == "x" * 500
+    assert ticket.status == Status.OPEN
+    assert ticket.priority == Priority.NORMAL
+    assert ticket.assigned_to == sarah
+    assert ticket.customer == john
+
+
+def test_ticket_subject_falls_back_to_email_when_the_customer_has_no_name(db):
+    from tests.factories import CustomerFactory
+
+    nameless = CustomerFactory(email="nobody@example.test", name="")
+    conversation, _ = conversation_get_or_create_for_customer(customer=nameless)
+    conversation_post_message(actor=nameless, conversation=conversation, body="hello")
+    assert conversation.ticket.subject == "Support request from nobody@example.test"
+
+
+def test_unassigned_conversation_gives_an_unassigned_ticket(john, johns_conversation):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hi")
+    assert SupportTicket.objects.get(conversation=johns_conversation).assigned_to is None
+
+
+def test_later_customer_messages_reuse_the_ticket_and_set_it_open(john, johns_conversation, admin_user):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="first")
+    ticket = SupportTicket.objects.get()
+    SupportTicket.objects.filter(pk=ticket.pk).update(status=Status.PENDING)
+    before = SupportTicket.objects.get().updated_at
+
+    conversation_post_message(actor=john, conversation=johns_conversation, body="second")
+
+    ticket.refresh_from_db()
+    assert SupportTicket.objects.count() == 1
+    assert ticket.status == Status.OPEN
+    assert ticket.description == "first"
+    assert ticket.updated_at >= before
+
+
+def test_team_messages_never_create_a_ticket(johns_conversation, admin_user):
+    conversation_post_message(actor=admin_user, conversation=johns_conversation, body="Welcome!")
+    assert not SupportTicket.objects.exists()
+
+
+def test_lead_messages_open_a_ticket_without_customer(lead_conversation):
+    conversation_post_message(actor=None, conversation=lead_conversation, body="Pricing?")
+    ticket = SupportTicket.objects.get(conversation=lead_conversation)
+    assert ticket.customer is None
+    assert ticket.subject == "Support request from Alice Brown"
+
+
+def test_messages_get_consecutive_seq_and_move_the_timestamps(john, johns_conversation, admin_user):
+    created = johns_conversation.updated_at
+    first = conversation_post_message(actor=john, conversation=johns_conversation, body="one")
+    second = conversation_post_message(actor=admin_user, conversation=johns_conversation, body="two")
+    third = conversation_post_message(actor=john, conversation=johns_conversation, body="three")
+
+    assert [first.seq, second.seq, third.seq] == [1, 2, 3]
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.last_seq == 3
+    assert johns_conversation.last_message_at == third.created_at or johns_conversation.last_message_at >= third.created_at
+    assert johns_conversation.updated_at >= created
+    assert [first.from_participant, second.from_participant, third.from_participant] == [True, False, True]
+
+
+@pytest.mark.parametrize("status", [Status.RESOLVED, Status.CLOSED, Status.PENDING])
+def test_customer_writing_reopens_the_conversation_and_ticket(status, john, johns_conversation, admin_user):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="help")
+    conversation_set_status(actor=admin_user, conversation=johns_conversation, status=status)
+    assert SupportTicket.objects.get().status == status
+
+    conversation_post_message(actor=john, conversation=johns_conversation, body="still broken")
+
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.OPEN
+    assert SupportTicket.objects.get().status == Status.OPEN
+
+
+def test_team_reply_does_not_reopen(john, johns_conversation, admin_user):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="thanks")
+    conversation_set_status(actor=admin_user, conversation=johns_conversation, status=Status.RESOLVED)
+    conversation_post_message(actor=admin_user, conversation=johns_conversation, body="You're welcome")
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.RESOLVED
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("", "required"),
+        ("   \n\t ", "required"),
+        ("x" * (MESSAGE_MAX_LENGTH + 1), "max_length"),
+        ("bad\x00byte", "control_character"),
+        ("bell\x07", "control_character"),
+        (None, "invalid"),
+        (42, "invalid"),
+    ],
+)
+def test_bad_bodies_are_refused_and_nothing_is_written(body, reason, john, johns_conversation):
+    with pytest.raises(ValidationError) as excinfo:
+        conversation_post_message(actor=john, conversation=johns_conversation, body=body)
+    assert excinfo.value.code == reason
+    assert not Message.objects.exists()
+    assert not SupportTicket.objects.exists()
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.last_seq == 0
+
+
+def test_body_is_trimmed_and_the_maximum_is_accepted(john, johns_conversation):
+    exact = "y" * MESSAGE_MAX_LENGTH
+    message = conversation_post_message(actor=john, conversation=johns_conversation, body=f"  {exact}\n")
+    assert message.body == exact
+
+
+def test_a_client_token_makes_a_retried_send_one_message(john, johns_conversation):
+    first = conversation_post_message(actor=john, conversation=johns_conversation, body="once", client_token="tok-1")
+    again = conversation_post_message(actor=john, conversation=johns_conversation, body="once", client_token="tok-1")
+    assert first.pk == again.pk
+    assert Message.objects.count() == 1
+
+
+def test_posting_into_an_invisible_conversation_is_refused(jane, johns_conversation, mike, admin_user, sarah):
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    for outsider in (jane, mike):
+        with pytest.raises(Conversation.DoesNotExist):
+            conversation_post_message(actor=outsider, conversation=johns_conversation, body="sneaky")
+    assert not Message.objects.exists()
+
+
+def test_only_a_lead_conversation_takes_a_message_without_sender(johns_conversation):
+    with pytest.raises(PermissionDenied):
+        conversation_post_message(actor=None, conversation=johns_conversation, body="who am I")
+
+
+# --- 4.2 one conversation per customer ------------------------------------------------
+
+
+def test_customer_conversation_is_created_once(john):
+    first, created = conversation_get_or_create_for_customer(customer=john)
+    again, created_again = conversation_get_or_create_for_customer(customer=john)
+    assert created and not created_again
+    assert first.pk == again.pk
+    assert first.source == "customer"
+
+
+def test_team_members_have_no_portal_conversation(sarah):
+    with pytest.raises(PermissionDenied):
+        conversation_get_or_create_for_customer(customer=sarah)
+
+
+# --- 4.3 assign -------------------------------------------------------------------------
+
+
+def test_assign_moves_the_ticket_along(john, johns_conversation, admin_user, sarah, mike):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    assert SupportTicket.objects.get().assigned_to == sarah
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=mike)
+    assert SupportTicket.objects.get().assigned_to == mike
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=None)
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.assigned_to is None
+    assert SupportTicket.objects.get().assigned_to is None
+
+
+def test_only_admins_assign(johns_conversation, sarah, mike):
+    with pytest.raises(PermissionDenied):
+        conversation_assign(actor=sarah, conversation=johns_conversation, assignee=mike)
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.assigned_to is None
+
+
+def test_assignee_must_be_an_active_team_member(johns_conversation, admin_user, jane, sarah):
+    sarah.is_active = False
+    sarah.save()
+    for assignee in (jane, sarah):
+        with pytest.raises(ValidationError):
+            conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=assignee)
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.assigned_to is None
+
+
+def test_assigning_the_same_person_again_changes_nothing(johns_conversation, admin_user, sarah):
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    johns_conversation.refresh_from_db()
+    stamp = johns_conversation.updated_at
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.updated_at == stamp
+
+
+# --- 4.4 status ---------------------------------------------------------------------------
+
+
+def test_status_change_by_admin_and_assigned_staff_only(john, johns_conversation, admin_user, sarah, mike):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+
+    conversation_set_status(actor=sarah, conversation=johns_conversation, status=Status.PENDING)
+    assert SupportTicket.objects.get().status == Status.PENDING
+    conversation_set_status(actor=admin_user, conversation=johns_conversation, status=Status.RESOLVED)
+    assert SupportTicket.objects.get().status == Status.RESOLVED
+
+    for outsider in (mike, john):
+        with pytest.raises(PermissionDenied):
+            conversation_set_status(actor=outsider, conversation=johns_conversation, status=Status.CLOSED)
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.RESOLVED
+
+
+def test_unknown_status_is_refused(johns_conversation, admin_user):
+    with pytest.raises(ValidationError):
+        conversation_set_status(actor=admin_user, conversation=johns_conversation, status="DELETED")
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.OPEN
+
+
+def test_ticket_priority_is_an_admin_change(john, johns_conversation, admin_user, sarah):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="urgent!")
+    ticket = SupportTicket.objects.get()
+    ticket_set_priority(actor=admin_user, ticket=ticket, priority=Priority.URGENT)
+    assert SupportTicket.objects.get().priority == Priority.URGENT
+    with pytest.raises(PermissionDenied):
+        ticket_set_priority(actor=sarah, ticket=ticket, priority=Priority.LOW)
+    with pytest.raises(ValidationError):
+        ticket_set_priority(actor=admin_user, ticket=ticket, priority="whenever")
+    assert SupportTicket.objects.get().priority == Priority.URGENT
+
+
+# --- 4.5 read marks --------------------------------------------------------------------
+
+
+def test_team_reading_marks_the_participants_messages(john, johns_conversation, admin_user, sarah):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="one")
+    conversation_post_message(actor=admin_user, conversation=johns_conversation, body="reply")
+    conversation_post_message(actor=john, conversation=johns_conversation, body="two")
+
+    assert conversation_mark_read(reader=admin_user, conversation=johns_conversation) == 2
+    assert list(Message.objects.order_by("seq").values_list("read_at", flat=True)[1:2]) == [None]
+    assert Message.objects.filter(from_participant=True, read_at__isnull=True).count() == 0
+    assert conversation_mark_read(reader=admin_user, conversation=johns_conversation) == 0
+
+
+def test_customer_reading_marks_the_teams_messages_only(john, johns_conversation, admin_user):
+    conversation_post_message(actor=john, conversation=johns_conversation, body="one")
+    conversation_post_message(actor=admin_user, conversation=johns_conversation, body="reply")
+    assert conversation_mark_read(reader=john, conversation=johns_conversation) == 1
+    assert Message.objects.get(seq=1).read_at is None
+    assert Message.objects.get(seq=2).read_at is not None
+
+
+def test_read_marks_stop_at_what_was_shown(john, johns_conversation, admin_user):
+    for body in ("a", "b", "c"):
+        conversation_post_message(actor=john, conversation=johns_conversation, body=body)
+    conversation_mark_read(reader=admin_user, conversation=johns_conversation, up_to_seq=2)
+    assert list(Message.objects.order_by("seq").values_list("read_at", flat=True))[2] is None
+    assert Message.objects.filter(read_at__isnull=False).count() == 2
+
+
+def test_another_customer_cannot_mark_anything_read(john, jane, johns_conversation, admin_user):
+    conversation_post_message(actor=admin_user, conversation=johns_conversation, body="for John")
+    assert conversation_mark_read(reader=jane, conversation=johns_conversation) == 0
+    assert Message.objects.get().read_at is None
+
+
+# --- leads ------------------------------------------------------------------------------
+
+
+def test_only_admins_start_lead_conversations(alice_lead, sarah, admin_user, mike):
+    with pytest.raises(PermissionDenied):
+        conversation_start_for_lead(actor=sarah, lead=alice_lead)
+    conversation = conversation_start_for_lead(actor=admin_user, lead=alice_lead, assigned_to=mike)
+    assert conversation.source == "lead" and conversation.assigned_to == mike

@@ -1,0 +1,68 @@
+"""Start-up behaviour of designpi/settings.py, checked in fresh processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-production-like-secret-key-with-plenty-of-entropy-0123456789-abcdefghij",
+    "ALLOWED_HOSTS": "support.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://support.example.com",
+    "BEHIND_TLS_PROXY": "true",
+}
+
+
+def manage(*args, env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "STATICFILES_BACKEND",
+                                                               "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_missing_secret_key_with_debug_off_stops_start_up_with_a_clear_message():
+    result = manage("check", env={"DEBUG": "false"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_on_runs_without_a_secret_key():
+    result = manage("check", env={"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name, value", [("DEBUG", "maybe"), ("CONN_MAX_AGE", "forever")])
+def test_bad_values_fail_loudly(name, value):
+    result = manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+
+
+def test_mysql_url_gets_utf8mb4_strict_mode_and_timeouts():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default'];"
+        "print(d['ENGINE'], d['OPTIONS']['charset'], d['OPTIONS']['init_command'],"
+        " d['OPTIONS']['isolation_level'], d['OPTIONS']['connect_timeout'], d['CONN_HEALTH_CHECKS'])"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env={"DEBUG": "true", "DATABASE_URL": "mysql://u:p@127.0.0.1:3306/db"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.mysql", "utf8mb4", "SET", "sql_mode='STRICT_TRANS_TABLES'", "read", "committed", "3", "True"
+    ]
+
+
+def test_argon2_is_the_first_password_hasher():
+    from designpi import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
