@@ -144,6 +144,8 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(fields=["conversation", "from_participant", "read_at"], name="message_unread_idx"),
+            # For the per-sender posting rate limit.
+            models.Index(fields=["sender", "created_at"], name="message_sender_recent_idx"),
         ]
 
     def __str__(self):

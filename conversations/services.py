@@ -5,7 +5,9 @@ else writes these models.
 """
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +20,16 @@ from tickets.services import ticket_follow_conversation, ticket_record_participa
 from .models import MESSAGE_MAX_LENGTH, Conversation, Message, Source, Status
 
 logger = logging.getLogger(__name__)
+
+RATE_LIMIT_WINDOW = timedelta(minutes=1)
+
+
+class RateLimited(Exception):
+    """Too many messages from one person in a short time (views answer 429)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many messages. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
 
 
 def message_clean_body(body) -> str:
@@ -73,6 +85,8 @@ def conversation_post_message(
     lost the assignment a moment ago cannot post (raises Conversation.DoesNotExist).
     """
     body = message_clean_body(body)
+    if actor is not None:
+        _check_rate_limit(actor)
     with transaction.atomic():
         queryset = Conversation.objects.select_for_update()
         if actor is not None:
@@ -173,6 +187,17 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
     if up_to_seq is not None:
         unread = unread.filter(seq__lte=up_to_seq)
     return unread.update(read_at=timezone.now())
+
+
+def _check_rate_limit(actor: User) -> None:
+    """A coarse per-person limit, counted in the database so every worker shares it."""
+    limit = settings.MESSAGE_RATE_LIMIT_PER_MINUTE
+    if not limit:
+        return
+    since = timezone.now() - RATE_LIMIT_WINDOW
+    if Message.objects.filter(sender=actor, created_at__gte=since).count() >= limit:
+        logger.warning("message rate limit hit user=%s", actor.pk)
+        raise RateLimited(retry_after=int(RATE_LIMIT_WINDOW.total_seconds()))
 
 
 def _check_assignee(assignee: User) -> None:

@@ -299,3 +299,17 @@ def test_only_admins_start_lead_conversations(alice_lead, sarah, admin_user, mik
         conversation_start_for_lead(actor=sarah, lead=alice_lead)
     conversation = conversation_start_for_lead(actor=admin_user, lead=alice_lead, assigned_to=mike)
     assert conversation.source == "lead" and conversation.assigned_to == mike
+
+
+def test_posting_is_rate_limited_per_person(settings, john, johns_conversation, jane, janes_conversation):
+    from conversations.services import RateLimited
+
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = 3
+    for i in range(3):
+        conversation_post_message(actor=john, conversation=johns_conversation, body=f"m{i}")
+    with pytest.raises(RateLimited) as excinfo:
+        conversation_post_message(actor=john, conversation=johns_conversation, body="one too many")
+    assert excinfo.value.retry_after == 60
+    assert Message.objects.filter(sender=john).count() == 3
+    # Someone else is not affected.
+    conversation_post_message(actor=jane, conversation=janes_conversation, body="hello")
