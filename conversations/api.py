@@ -1,0 +1,183 @@
+"""Conversations in the JSON API (SPEC §6): thin views over the same selectors and
+services as the portals. Access is Conversation.objects.visible_to (through
+conversation_get_for / conversation_list_for); every write is a service call.
+"""
+
+from django.db import transaction
+from django.http import Http404
+from ninja import Query, Router
+from ninja import Status as Reply
+from ninja.errors import HttpError
+
+from accounts.selectors import team_member_get
+from designpi.api_common import (
+    POST_MESSAGE_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    admin_only,
+    customer_only,
+    responses,
+    signed_in,
+    team_only,
+)
+
+from .models import Conversation
+from .schemas import (
+    AdminConversationQuery,
+    ConversationListOut,
+    ConversationOut,
+    ConversationPatchIn,
+    MessageIn,
+    MessageListOut,
+    MessageOut,
+    MessageQuery,
+    StaffConversationQuery,
+    conversation_out,
+    message_out,
+)
+from .selectors import (
+    conversation_assigned_list_for,
+    conversation_get_for,
+    conversation_list_for,
+    message_list_for,
+    unread_counts_for,
+)
+from .services import (
+    conversation_assign,
+    conversation_get_or_create_for_customer,
+    conversation_mark_read,
+    conversation_post_message,
+    conversation_set_status,
+)
+
+router = Router(tags=["conversations"])
+
+
+def _conversation_page(viewer, queryset, page) -> dict:
+    count = queryset.count()
+    rows = list(queryset[page.offset : page.offset + page.limit])
+    unread = unread_counts_for(viewer, rows)
+    return {"items": [conversation_out(row, unread_count=unread.get(row.pk, 0)) for row in rows], "count": count}
+
+
+def _conversation_detail(viewer, pk) -> dict:
+    """One conversation as the lists show it (participant, assignee and ticket in one query)."""
+    conversation = conversation_list_for(viewer).get(pk=pk)
+    unread = unread_counts_for(viewer, [conversation])
+    return conversation_out(conversation, unread_count=unread.get(conversation.pk, 0))
+
+
+@router.get(
+    "/admin/conversations",
+    auth=admin_only,
+    response=responses({200: ConversationListOut}),
+    summary="All conversations (admin)",
+)
+def admin_conversation_list(request, filters: Query[AdminConversationQuery]):
+    """Every conversation, newest activity first; filter by `status`, `source` and
+    `assigned_to` (a team member's id or `unassigned`)."""
+    assigned_to = filters.assigned_to
+    queryset = conversation_list_for(
+        request.auth,
+        status=filters.status,
+        source=filters.source,
+        assigned_to=None if assigned_to in (None, "unassigned") else int(assigned_to),
+        unassigned=assigned_to == "unassigned",
+    )
+    return _conversation_page(request.auth, queryset, filters)
+
+
+@router.patch(
+    "/admin/conversations",
+    auth=admin_only,
+    response=responses({200: ConversationOut}, WRITE_ERRORS),
+    summary="Assign and/or change the status of a conversation (admin)",
+)
+def admin_conversation_update(request, payload: ConversationPatchIn):
+    """Set `assigned_to` (an active team member's id, or null to unassign) and/or
+    `status`; the ticket follows. A key left out is left alone; any other key in
+    the body is ignored. Everything is checked before anything changes."""
+    admin = request.auth
+    conversation = conversation_get_for(admin, payload.conversation_id)
+    changes = payload.model_fields_set
+    assignee = None
+    if "assigned_to" in changes and payload.assigned_to is not None:
+        assignee = team_member_get(payload.assigned_to)
+        if assignee is None:
+            raise HttpError(400, "assigned_to must be the id of an active team member (admin or staff).")
+    with transaction.atomic():
+        if "assigned_to" in changes:
+            conversation_assign(actor=admin, conversation=conversation, assignee=assignee)
+        if "status" in changes:
+            conversation_set_status(actor=admin, conversation=conversation, status=payload.status)
+    return _conversation_detail(admin, conversation.pk)
+
+
+@router.get(
+    "/staff/conversations",
+    auth=team_only,
+    response=responses({200: ConversationListOut}),
+    summary="The caller's assigned conversations (staff, admin)",
+)
+def staff_conversation_list(request, filters: Query[StaffConversationQuery]):
+    """Conversations assigned to the caller, newest activity first; filter by `status`."""
+    queryset = conversation_assigned_list_for(request.auth, status=filters.status)
+    return _conversation_page(request.auth, queryset, filters)
+
+
+@router.get(
+    "/conversations/{int:conversation_id}/messages",
+    auth=signed_in,
+    response=responses({200: MessageListOut}),
+    summary="Messages of a conversation",
+)
+def message_list(request, conversation_id: int, query: Query[MessageQuery]):
+    """Messages with `seq` greater than `after`, oldest first (poll with the last
+    `seq` you have). Reading marks the other side's returned messages read: a team
+    member reads the participant's, the customer reads the team's. The marks show
+    from the next request on. A conversation you cannot see answers 404."""
+    reader = request.auth
+    conversation = conversation_get_for(reader, conversation_id)
+    messages = list(message_list_for(conversation, after=query.after, limit=query.limit))
+    if len(messages) < query.limit:
+        count = len(messages)
+    else:
+        count = conversation.messages.filter(seq__gt=query.after).count()
+    if messages:
+        conversation_mark_read(reader=reader, conversation=conversation, up_to_seq=messages[-1].seq)
+    return {"items": [message_out(message) for message in messages], "count": count}
+
+
+@router.post(
+    "/conversations/{int:conversation_id}/messages",
+    auth=signed_in,
+    response=responses({201: MessageOut}, POST_MESSAGE_ERRORS),
+    summary="Post a message",
+)
+def message_create(request, conversation_id: int, payload: MessageIn):
+    """Post `{"body": …}` as the signed-in user (SPEC §4.1: the ticket is opened or
+    reopened when the participant writes). Sender, seq and read marks are the
+    server's; keys for them in the body are ignored. Needs the X-CSRFToken header.
+    Too many messages from one person in a minute answers 429 with Retry-After."""
+    actor = request.auth
+    conversation = conversation_get_for(actor, conversation_id)
+    try:
+        message = conversation_post_message(
+            actor=actor, conversation=conversation, body=payload.body, client_token=payload.client_token
+        )
+    except Conversation.DoesNotExist:
+        # Lost access between the read and the row lock (e.g. just reassigned).
+        raise Http404("No such conversation.") from None
+    return Reply(201, message_out(message))
+
+
+@router.get(
+    "/portal/conversation",
+    auth=customer_only,
+    response=responses({200: ConversationOut}, READ_ERRORS),
+    summary="The customer's conversation (created on first need)",
+)
+def portal_conversation(request):
+    """The signed-in customer's one conversation, created if they have none yet."""
+    conversation, _created = conversation_get_or_create_for_customer(customer=request.auth)
+    return _conversation_detail(request.auth, conversation.pk)

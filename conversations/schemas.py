@@ -1,0 +1,170 @@
+"""JSON shapes of the conversations API (SPEC §6).
+
+Output is built explicitly by the *_out functions below from rows the selectors
+already loaded, so a response can never carry a field nobody chose (a password
+hash, another customer's email) and never triggers a lazy query per row.
+
+Input schemas ignore unknown fields: a body carrying `sender`, `seq`,
+`read_at`, `customer_id`… is accepted, and those keys change nothing.
+The message body's rules (1..5,000 characters after trimming, no control
+characters) live in conversations.services.message_clean_body only.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from ninja import Field, Schema
+from pydantic import StrictInt, field_validator
+
+from designpi.api_common import PageQuery
+
+from .models import MESSAGE_MAX_LENGTH, Source, Status
+
+_MAX_ID = 2**63 - 1
+ASSIGNED_TO_PATTERN = r"^(unassigned|[0-9]{1,19})$"
+
+
+# --- Output -----------------------------------------------------------------
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    email: str
+
+
+class SenderOut(Schema):
+    id: int
+    name: str
+    role: str = Field(description="admin, staff or customer.")
+
+
+class TicketOut(Schema):
+    id: int
+    status: Status
+    priority: str = Field(description="low, normal, high or urgent.")
+
+
+class ConversationOut(Schema):
+    id: int
+    status: Status
+    source: Source
+    customer: PersonOut | None = Field(description="The customer, for source=customer; otherwise null.")
+    lead: PersonOut | None = Field(description="The lead, for source=lead; otherwise null.")
+    assigned_to: PersonOut | None
+    unread_count: int = Field(description="Messages from the other side not yet read by the caller's side.")
+    last_message_at: datetime | None
+    ticket: TicketOut | None
+
+
+class ConversationListOut(Schema):
+    items: list[ConversationOut]
+    count: int = Field(description="All matching conversations, not just this page.")
+
+
+class MessageOut(Schema):
+    id: int
+    seq: int = Field(description="1, 2, 3… per conversation, without gaps; the cursor for `after`.")
+    body: str
+    sender: SenderOut | None = Field(description="Null only for a lead's own messages.")
+    created_at: datetime
+    read_at: datetime | None = Field(description="When the other side first saw it.")
+
+
+class MessageListOut(Schema):
+    items: list[MessageOut]
+    count: int = Field(description="All messages after the cursor; more than `items` when the page is full.")
+
+
+# --- Input --------------------------------------------------------------------
+
+
+class MessageIn(Schema):
+    body: str = Field(
+        description=f"1..{MESSAGE_MAX_LENGTH:,} characters after trimming; no control characters "
+        "except tab and newline. Checked by the same rule as the portals; a longer body answers 400.",
+        examples=["Hello, my order has not arrived yet."],
+    )
+    client_token: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Optional idempotency key: a retried POST with the same key returns the first message.",
+    )
+
+
+class ConversationPatchIn(Schema):
+    """Admin changes: only the assignee and the status. Other keys are ignored."""
+
+    conversation_id: StrictInt = Field(description="The conversation to change.")
+    assigned_to: StrictInt | None = Field(
+        None,
+        description="An active team member's id, or null to unassign. Leave the key out to keep the assignee.",
+    )
+    status: Status = Field(None, description="The new status. Leave the key out to keep it.")
+
+
+class AdminConversationQuery(PageQuery):
+    status: Status | None = None
+    source: Source | None = None
+    assigned_to: Annotated[str, Field(pattern=ASSIGNED_TO_PATTERN)] | None = Field(
+        None, description="A team member's id, or `unassigned`."
+    )
+
+    @field_validator("assigned_to")
+    @classmethod
+    def _id_in_range(cls, value):
+        if value is not None and value != "unassigned" and not 0 < int(value) <= _MAX_ID:
+            raise ValueError("not a valid user id")
+        return value
+
+
+class StaffConversationQuery(PageQuery):
+    status: Status | None = None
+
+
+class MessageQuery(Schema):
+    after: int = Field(0, ge=0, le=_MAX_ID, description="Only messages with a greater seq (the last seq you have).")
+    limit: int = Field(100, ge=1, le=500, description="At most this many messages, oldest first.")
+
+
+# --- Serializers ----------------------------------------------------------------
+
+
+def person_out(person) -> dict | None:
+    if person is None:
+        return None
+    return {"id": person.pk, "name": person.display_name, "email": person.email}
+
+
+def ticket_out(conversation) -> dict | None:
+    # Reverse one-to-one: select_related("ticket") caches a missing ticket too.
+    ticket = getattr(conversation, "ticket", None)
+    if ticket is None:
+        return None
+    return {"id": ticket.pk, "status": ticket.status, "priority": ticket.priority}
+
+
+def conversation_out(conversation, *, unread_count: int) -> dict:
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "source": conversation.source,
+        "customer": person_out(conversation.customer) if conversation.customer_id else None,
+        "lead": person_out(conversation.lead) if conversation.lead_id else None,
+        "assigned_to": person_out(conversation.assigned_to) if conversation.assigned_to_id else None,
+        "unread_count": unread_count,
+        "last_message_at": conversation.last_message_at,
+        "ticket": ticket_out(conversation),
+    }
+
+
+def message_out(message) -> dict:
+    sender = message.sender
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "body": message.body,
+        "sender": None if sender is None else {"id": sender.pk, "name": sender.display_name, "role": sender.role},
+        "created_at": message.created_at,
+        "read_at": message.read_at,
+    }
