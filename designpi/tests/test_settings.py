@@ -19,8 +19,10 @@ PRODUCTION_ENV = {
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "STATICFILES_BACKEND",
-                                                               "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}}
+    # Only the variables this test sets: nothing from the test run's own environment.
+    inherited = {"DEBUG", "SECRET_KEY", "STATICFILES_BACKEND", "SECURE_SSL_REDIRECT", "SECURE_COOKIES",
+                 "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
+    clean = {k: v for k, v in os.environ.items() if k not in inherited}
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
