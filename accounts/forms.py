@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from .models import Role
+
 
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's login form, asking for an email. Its error message is generic on purpose:
@@ -24,3 +26,10 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+
+class PeopleFilterForm(forms.Form):
+    """?role=&page= for the admin console's people list (allow-listed)."""
+
+    role = forms.ChoiceField(label="Role", choices=[("", "Everyone"), *Role.choices], required=False)
+    page = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)

@@ -15,3 +15,13 @@ def team_member_get(pk):
     if not 0 < pk < 2**63:
         return None
     return User.objects.team().filter(pk=pk).first()
+
+
+def user_list_for(viewer, *, role=None):
+    """Everyone with an account, for the admin console's people list; nobody for others."""
+    if not (viewer.is_authenticated and viewer.is_active and viewer.is_admin):
+        return User.objects.none()
+    queryset = User.objects.all()
+    if role:
+        queryset = queryset.filter(role=role)
+    return queryset.order_by("role", "name", "email")

@@ -1,11 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from .forms import EmailAuthenticationForm
+from .decorators import admin_required
+from .forms import EmailAuthenticationForm, PeopleFilterForm
 from .models import Role
+from .selectors import user_list_for
+
+PEOPLE_PAGE_SIZE = 50
 
 
 def home_url_for(user) -> str:
@@ -44,3 +50,19 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 @login_required
 def home(request):
     return redirect(home_url_for(request.user))
+
+
+@require_safe
+@admin_required
+def people_list(request):
+    """The admin console's people: the team and the customers, filter by role."""
+    form = PeopleFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "400.html", {"reason": " ".join(e for errors in form.errors.values() for e in errors)}, status=400)
+    role = form.cleaned_data["role"]
+    page = Paginator(user_list_for(request.user, role=role or None), PEOPLE_PAGE_SIZE).get_page(form.cleaned_data["page"])
+    return render(request, "accounts/people_list.html", {
+        "form": form,
+        "page": page,
+        "filter_query": urlencode({"role": role} if role else {}),
+    })

@@ -2,10 +2,25 @@
 
 from django.urls import path
 
+from accounts import views as account_views
 from conversations.views import admin as conversation_admin
+from leads import views as lead_views
+from tickets import views as ticket_views
 
 app_name = "console"
 
 urlpatterns = [
     path("", conversation_admin.home, name="home"),
+    path("conversations/", conversation_admin.conversation_list, name="conversation_list"),
+    path("conversations/rows/", conversation_admin.conversation_rows, name="conversation_rows"),
+    path("conversations/<int:pk>/", conversation_admin.conversation_detail, name="conversation_detail"),
+    path("conversations/<int:pk>/messages/", conversation_admin.conversation_messages, name="conversation_messages"),
+    path("conversations/<int:pk>/reply/", conversation_admin.conversation_reply, name="conversation_reply"),
+    path("conversations/<int:pk>/assign/", conversation_admin.conversation_assign, name="conversation_assign"),
+    path("conversations/<int:pk>/status/", conversation_admin.conversation_status, name="conversation_status"),
+    path("conversations/<int:pk>/priority/", conversation_admin.conversation_priority, name="conversation_priority"),
+    path("tickets/", ticket_views.console_ticket_list, name="ticket_list"),
+    path("leads/", lead_views.lead_list, name="lead_list"),
+    path("leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
+    path("people/", account_views.people_list, name="people_list"),
 ]

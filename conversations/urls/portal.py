@@ -6,4 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("chat/", customer.chat, name="chat"),
+    path("chat/messages/", customer.messages, name="messages"),
+    path("chat/send/", customer.send, name="send"),
 ]

@@ -1,10 +1,54 @@
+"""The customer portal: one chat with the support team (SPEC §5)."""
+
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import customer_required
+
+from ..services import conversation_get_or_create_for_customer
+from .shared import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
+
+
+def _urls() -> dict:
+    return {
+        "page": reverse("portal:chat"),
+        "poll": reverse("portal:messages"),
+        "send": reverse("portal:send"),
+    }
+
+
+def _render_chat(request, conversation, *, messages, form=None, status=200):
+    context = thread_context(request, conversation, messages=messages, urls=_urls(), form=form)
+    return render(request, "portal/chat.html", context, status=status)
 
 
 @require_safe
 @customer_required
 def chat(request):
-    return render(request, "portal/chat.html")
+    """The customer's conversation, created on first open (SPEC §4.2). Opening it
+    marks the team's replies read, up to what it shows."""
+    conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
+    messages = recent_messages(conversation)
+    mark_shown_read(reader=request.user, conversation=conversation, messages=messages)
+    return _render_chat(request, conversation, messages=messages)
+
+
+@require_safe
+@customer_required
+def messages(request):
+    """Poll: the replies after ?after=<seq>, or 204."""
+    conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
+    return thread_poll(request, conversation, urls=_urls())
+
+
+@require_POST
+@customer_required
+def send(request):
+    """Post a message; a RESOLVED or CLOSED conversation reopens (the service decides)."""
+    conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
+
+    def render_page(form, status):
+        return _render_chat(request, conversation, messages=recent_messages(conversation), form=form, status=status)
+
+    return thread_send(request, conversation, urls=_urls(), render_page=render_page)

@@ -1,7 +1,20 @@
+"""The staff inbox (/staff/): the conversations assigned to the signed-in team member.
+
+Admins may use it too, for the conversations assigned to them. The thread views are
+shared with the admin console (views/shared.py); here they get team_required.
+"""
+
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_safe
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import team_required
+
+from ..forms import InboxFilterForm, ListPollForm
+from ..selectors import conversation_assigned_list_for
+from . import shared
 
 
 @require_safe
@@ -10,7 +23,53 @@ def index(request):
     return redirect("staff:conversation_list")
 
 
+def _inbox(request):
+    """(form, queryset, count, stamp) for the inbox's validated filters; queryset None if invalid."""
+    form = InboxFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None, 0, ""
+    queryset = conversation_assigned_list_for(request.user, status=form.cleaned_data["status"] or None)
+    count, stamp = shared.list_stamp(queryset)
+    return form, queryset, count, stamp
+
+
+def _list_context(request, form, queryset, count, stamp) -> dict:
+    page, rows = shared.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
+    filters = {"status": form.cleaned_data["status"]}
+    return {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "poll_url": reverse("staff:conversation_rows") + "?" + urlencode({**filters, "page": page.number, "stamp": stamp}),
+    }
+
+
 @require_safe
 @team_required
 def conversation_list(request):
-    return render(request, "staff/conversation_list.html")
+    """Assigned to me, newest activity first, filter by status, unread badges, previews."""
+    form, queryset, count, stamp = _inbox(request)
+    if queryset is None:
+        return shared.bad_request(request, form)
+    return render(request, "staff/conversation_list.html", _list_context(request, form, queryset, count, stamp))
+
+
+@require_safe
+@team_required
+def conversation_rows(request):
+    """The list poll: the rows again when anything in the list changed, else 204."""
+    poll = ListPollForm(request.GET)
+    form, queryset, count, stamp = _inbox(request)
+    if queryset is None or not poll.is_valid():
+        return shared.bad_request(request, form if queryset is None else poll)
+    if poll.cleaned_data["stamp"] == stamp:
+        return HttpResponse(status=204)
+    context = _list_context(request, form, queryset, count, stamp)
+    return render(request, "staff/conversation_list.html#rows", context)
+
+
+conversation_detail = require_safe(team_required(shared.conversation_detail))
+conversation_messages = require_safe(team_required(shared.conversation_messages))
+conversation_reply = require_POST(team_required(shared.conversation_reply))
+conversation_status = require_POST(team_required(shared.conversation_status))

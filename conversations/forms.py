@@ -1,0 +1,105 @@
+"""Forms for the conversation pages: every GET filter, poll cursor and POST goes
+through one of these (house style 8: allow-listed, never request keys to the ORM)."""
+
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+
+from .models import Source, Status
+from .services import message_clean_body
+
+UNASSIGNED = "unassigned"
+# Larger than any seq or page a real conversation or list can reach; keeps ints sane for every database.
+_MAX_INT = 2**31 - 1
+
+
+class PollForm(forms.Form):
+    """?after=<seq>: the newest message the page already shows."""
+
+    after = forms.IntegerField(min_value=0, max_value=_MAX_INT)
+
+
+class MessageForm(forms.Form):
+    """The message box. ``client_token`` is a fresh uuid4 per rendered form, so a
+    double-click or a retried request posts one message (SECURITY_CASES 25)."""
+
+    body = forms.CharField(
+        label="Message",
+        strip=False,  # the service trims and validates: one definition of a good body
+        error_messages={"required": "Write a message before sending."},
+        widget=forms.Textarea(attrs={
+            "rows": 2, "autocomplete": "off", "placeholder": "Write a message…",
+            "aria-describedby": "composer-hint composer-error", "data-enter-sends": "",
+        }),
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_token", uuid.uuid4())
+
+    def clean_body(self):
+        return message_clean_body(self.cleaned_data["body"])
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Status.choices)
+
+
+class AssignForm(forms.Form):
+    """Empty means "unassign"; otherwise an active team member."""
+
+    assigned_to = forms.ModelChoiceField(
+        label="Assign to", queryset=User.objects.team(), required=False, empty_label="Unassigned"
+    )
+
+
+class _PageForm(forms.Form):
+    page = forms.IntegerField(min_value=1, max_value=_MAX_INT, required=False)
+
+
+class InboxFilterForm(_PageForm):
+    """The staff inbox: ?status=&page="""
+
+    status = forms.ChoiceField(label="Status", choices=[("", "All statuses"), *Status.choices], required=False)
+
+
+class ConsoleFilterForm(InboxFilterForm):
+    """The admin list: ?status=&source=&assigned_to=<id|unassigned>&page=
+
+    The assignee choices come from the team list the page loads anyway (one query
+    for the filter and every row's "Assign to" control).
+    """
+
+    source = forms.ChoiceField(label="Source", choices=[("", "All sources"), *Source.choices], required=False)
+    assigned_to = forms.ChoiceField(label="Assignee", required=False)
+
+    field_order = ["status", "source", "assigned_to", "page"]
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = list(team)
+        self.fields["assigned_to"].choices = [
+            ("", "Anyone"),
+            (UNASSIGNED, "Unassigned"),
+            *[(str(member.pk), member.display_name) for member in self.team],
+        ]
+
+    def clean_assigned_to(self):
+        value = self.cleaned_data["assigned_to"]
+        if value in ("", UNASSIGNED):
+            return value
+        member = next((m for m in self.team if str(m.pk) == value), None)
+        if member is None:  # ChoiceField already refused it; belt and braces
+            raise ValidationError("Unknown assignee.", code="invalid_choice")
+        return member
+
+
+class ListPollForm(forms.Form):
+    """The list poll's ?stamp=: what the page last showed (see views.shared.list_stamp)."""
+
+    stamp = forms.RegexField(regex=r"^[0-9.\-]{1,64}$", required=False)

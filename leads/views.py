@@ -1,0 +1,46 @@
+"""The admin console's leads: a list with an inline status change."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.decorators import admin_required
+from conversations.views.shared import LIST_PAGE_SIZE, bad_request, invalid_change
+
+from .forms import LeadFilterForm, LeadStatusForm
+from .models import LeadStatus
+from .selectors import lead_list_for
+from .services import lead_set_status
+
+
+@require_safe
+@admin_required
+def lead_list(request):
+    form = LeadFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    status = form.cleaned_data["status"]
+    page = Paginator(lead_list_for(request.user, status=status or None), LIST_PAGE_SIZE).get_page(form.cleaned_data["page"])
+    return render(request, "leads/lead_list.html", {
+        "form": form,
+        "page": page,
+        "status_choices": LeadStatus.choices,
+        "filter_query": urlencode({"status": status} if status else {}),
+    })
+
+
+@require_POST
+@admin_required
+def lead_status(request, pk):
+    lead = lead_list_for(request.user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if lead is None:
+        raise Http404("No such lead.")
+    form = LeadStatusForm(request.POST)
+    if not form.is_valid():
+        return invalid_change(request, form)
+    lead_set_status(actor=request.user, lead=lead, status=form.cleaned_data["status"])
+    if request.htmx:
+        return render(request, "leads/lead_list.html#row", {"lead": lead, "status_choices": LeadStatus.choices})
+    return redirect("console:lead_list")
