@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "designpi.middleware.HtmxLoginRedirectMiddleware",
     "designpi.middleware.PrivateCacheMiddleware",
+    "designpi.middleware.AccessRefusalLogMiddleware",
     # Last, so a lockout answers before any view runs (django-axes docs).
     "axes.middleware.AxesMiddleware",
 ]
@@ -161,12 +162,23 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-# Number of reverse proxies in front of gunicorn; 0 means use REMOTE_ADDR only, so a
-# spoofed X-Forwarded-For is ignored.
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+# Keep failing while locked out and the lock keeps running: only the pair
+# (account, address) that keeps guessing stays locked; everyone else is unaffected.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# Every refused sign-in is kept (capped per account) for the admins' audit in /django-admin/.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
+# 0 (the default): the client is REMOTE_ADDR and X-Forwarded-For is ignored, so a
+# spoofed header changes nothing. N: the client is the N-th address from the right
+# of X-Forwarded-For (each trusted proxy appends the address it saw), so whatever
+# the client itself put to the left of it is ignored. django-ipware is not used:
+# axes only reads its AXES_IPWARE_* settings when that package is installed, and
+# its proxy-count rules accept a spoofed left-most address (see SECURITY.md).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+AXES_CLIENT_IP_CALLABLE = "designpi.client_ip.client_ip_address"
+AXES_USERNAME_CALLABLE = "designpi.client_ip.login_username"
 
 # --- Sessions, cookies, security headers ------------------------------------
 SESSION_SAVE_EVERY_REQUEST = False  # polling must write nothing
@@ -236,7 +248,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "line": {"()": "designpi.log.OneLineFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},

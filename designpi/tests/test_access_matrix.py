@@ -1,0 +1,316 @@
+"""Who may call which URL: one table for every route of the project (pages, htmx
+fragments, actions, the JSON API, Django's admin site), checked for six personas.
+
+The table cannot go stale: ``test_every_route_has_access_expectations`` walks the
+URL resolver (including the routes django-ninja generates) and fails, naming the
+route, when one has no entry here, or when an entry names a route that is gone.
+A new route therefore breaks the suite until someone writes down who may use it.
+
+The world: John's conversation is assigned to Sarah and has a ticket (John wrote).
+Personas, for a route about that conversation: ``customer`` is John (the owner),
+``other_customer`` Jane, ``staff`` Sarah (assignee), ``other_staff`` Mike, ``admin``.
+Routes without an id are about the caller's own things (Jane's chat is her own).
+
+Expectations: a status code, or LOGIN (302 to the login page). SECURITY_CASES 1, 3,
+4 (HTML and API), 8 (missing and forbidden ids look alike), 17 (GET on a changing
+endpoint is 405), 19 (an expired session on a fragment gets HX-Redirect).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from conversations.services import conversation_assign, conversation_post_message
+from tests.personas import client_for
+
+LOGIN = "login"
+PERSONAS = ("anonymous", "customer", "other_customer", "staff", "other_staff", "admin")
+MISSING_ID = 987654321
+# Django's admin site generates a route per model and action; its own permission
+# check (User.is_staff, true for active admins only) guards them all alike.
+DJANGO_ADMIN_PREFIX = "django-admin/"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    expect: dict  # persona -> status or LOGIN
+    data: dict = field(default_factory=dict)
+    json: bool = False  # send data as a JSON body (the API)
+
+
+def everyone(status):
+    return dict.fromkeys(PERSONAS, status)
+
+
+def signed_in(status, *, anonymous=LOGIN):
+    return {**everyone(status), "anonymous": anonymous}
+
+
+def customers(status, *, team=403, anonymous=LOGIN):
+    return {"anonymous": anonymous, "customer": status, "other_customer": status,
+            "staff": team, "other_staff": team, "admin": team}
+
+
+def team(status, *, customers=403, anonymous=LOGIN):
+    return {"anonymous": anonymous, "customer": customers, "other_customer": customers,
+            "staff": status, "other_staff": status, "admin": status}
+
+
+def admins(status, *, others=403, anonymous=LOGIN):
+    return {**everyone(others), "anonymous": anonymous, "admin": status}
+
+
+def staff_thread(status):
+    """/staff/conversations/<John's>/…: the staff inbox is "assigned to me", for admins too."""
+    return {"anonymous": LOGIN, "customer": 403, "other_customer": 403,
+            "staff": status, "other_staff": 404, "admin": 404}
+
+
+def api_thread(status):
+    """/api/conversations/<John's>/messages: whoever can see the conversation."""
+    return {"anonymous": 401, "customer": status, "other_customer": 404,
+            "staff": status, "other_staff": 404, "admin": status}
+
+
+def refused_get(expect_for_allowed_method):
+    """GET on a POST-only route: 405 for everyone who could otherwise reach it."""
+    return {persona: 405 for persona in expect_for_allowed_method}
+
+
+MESSAGE = {"body": "Checking access", "client_token": "0b7d3b9e-8e0c-4a5e-9d6f-3f1d8b1a2c4e"}
+
+# route (as the resolver spells it) -> the calls made and who gets what.
+ROUTES = {
+    "": [Call("GET", everyone(302))],
+    "healthz": [Call("GET", everyone(200)), Call("POST", everyone(405))],
+    "accounts/login/": [Call("GET", signed_in(302, anonymous=200))],
+    "accounts/logout/": [Call("GET", everyone(405)), Call("POST", everyone(302))],
+    "accounts/password/": [Call("GET", signed_in(200))],
+    "accounts/password/done/": [Call("GET", signed_in(200))],
+    "accounts/home/": [Call("GET", signed_in(302))],
+    # Customer portal
+    "portal/chat/": [Call("GET", customers(200))],
+    # Jane's chat has no messages yet: her poll has nothing new (204).
+    "portal/chat/messages/": [Call("GET", {**customers(200), "other_customer": 204}, data={"after": 0})],
+    "portal/chat/send/": [Call("POST", customers(302), data=MESSAGE), Call("GET", refused_get(PERSONAS))],
+    # Staff inbox
+    "staff/": [Call("GET", team(302))],
+    "staff/conversations/": [Call("GET", team(200))],
+    "staff/conversations/rows/": [Call("GET", team(200))],
+    "staff/conversations/<int:pk>/": [Call("GET", staff_thread(200))],
+    "staff/conversations/<int:pk>/messages/": [Call("GET", staff_thread(200), data={"after": 0})],
+    "staff/conversations/<int:pk>/reply/": [Call("POST", staff_thread(302), data=MESSAGE),
+                                            Call("GET", refused_get(PERSONAS))],
+    "staff/conversations/<int:pk>/status/": [Call("POST", staff_thread(302), data={"status": "PENDING"}),
+                                             Call("GET", refused_get(PERSONAS))],
+    "staff/tickets/": [Call("GET", team(200))],
+    # Admin console
+    "admin/": [Call("GET", admins(302))],
+    "admin/conversations/": [Call("GET", admins(200))],
+    "admin/conversations/rows/": [Call("GET", admins(200))],
+    "admin/conversations/<int:pk>/": [Call("GET", admins(200))],
+    "admin/conversations/<int:pk>/messages/": [Call("GET", admins(200), data={"after": 0})],
+    "admin/conversations/<int:pk>/reply/": [Call("POST", admins(302), data=MESSAGE),
+                                            Call("GET", refused_get(PERSONAS))],
+    "admin/conversations/<int:pk>/assign/": [Call("POST", admins(302), data={"assigned_to": "staff"}),
+                                             Call("GET", refused_get(PERSONAS))],
+    "admin/conversations/<int:pk>/status/": [Call("POST", admins(302), data={"status": "PENDING"}),
+                                             Call("GET", refused_get(PERSONAS))],
+    "admin/conversations/<int:pk>/priority/": [Call("POST", admins(302), data={"priority": "high"}),
+                                               Call("GET", refused_get(PERSONAS))],
+    "admin/tickets/": [Call("GET", admins(200))],
+    "admin/leads/": [Call("GET", admins(200))],
+    "admin/leads/<int:pk>/status/": [Call("POST", admins(302), data={"status": "contacted"}),
+                                     Call("GET", refused_get(PERSONAS))],
+    "admin/people/": [Call("GET", admins(200))],
+    # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
+    "api/": [Call("GET", everyone(404))],
+    "api/openapi.json": [Call("GET", everyone(200))],
+    "api/docs": [Call("GET", everyone(200))],
+    "api/admin/conversations": [
+        Call("GET", admins(200, anonymous=401)),
+        Call("PATCH", admins(200, anonymous=401), data={"conversation_id": "conversation", "status": "PENDING"},
+             json=True),
+    ],
+    "api/admin/staff": [Call("GET", admins(200, anonymous=401))],
+    "api/staff/conversations": [Call("GET", team(200, anonymous=401))],
+    "api/portal/conversation": [Call("GET", customers(200, anonymous=401))],
+    "api/conversations/<int:conversation_id>/messages": [
+        Call("GET", api_thread(200)),
+        Call("POST", api_thread(201), data={"body": "Checking access"}, json=True),
+        Call("DELETE", {**api_thread(405), "anonymous": 405, "other_customer": 405, "other_staff": 405}),
+    ],
+    # Django's admin site (/django-admin/): admins only, the rest go to its login page.
+    DJANGO_ADMIN_PREFIX: [Call("GET", {**everyone(302), "admin": 200})],
+}
+
+# Django's admin site pages checked besides its index (the lockouts admins clear).
+DJANGO_ADMIN_PAGES = ["django-admin/axes/accessattempt/", "django-admin/axes/accessfailurelog/",
+                      "django-admin/accounts/user/"]
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route
+
+
+def project_routes() -> set[str]:
+    """Every route the project answers, with Django's admin site as one entry."""
+    routes = set()
+    for route in _walk(get_resolver().url_patterns):
+        routes.add(DJANGO_ADMIN_PREFIX if route.startswith(DJANGO_ADMIN_PREFIX) else route)
+    return routes
+
+
+def test_every_route_has_access_expectations():
+    routes = project_routes()
+    missing = sorted(routes - ROUTES.keys())
+    stale = sorted(ROUTES.keys() - routes)
+    assert not missing, f"routes without access expectations in {__name__}.ROUTES: {missing}"
+    assert not stale, f"ROUTES names routes the project no longer has: {stale}"
+
+
+def test_the_walk_sees_the_api_and_django_admin_routes():
+    # Guards the guard: if the walk stopped descending into includes, the test above
+    # would pass on an empty set.
+    routes = project_routes()
+    assert {"api/conversations/<int:conversation_id>/messages", "staff/conversations/<int:pk>/reply/",
+            DJANGO_ADMIN_PREFIX, "healthz"} <= routes
+
+
+@pytest.fixture
+def world(admin_user, sarah, mike, john, jane, johns_conversation, janes_conversation, alice_lead):
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    conversation_assign(actor=admin_user, conversation=janes_conversation, assignee=mike)
+    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello from John")  # makes the ticket
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John")
+    return {
+        "personas": {"anonymous": None, "customer": john, "other_customer": jane,
+                     "staff": sarah, "other_staff": mike, "admin": admin_user},
+        "conversation": johns_conversation,
+        "lead": alice_lead,
+        "staff": sarah,
+    }
+
+
+def _url(route, world, *, missing=False):
+    if route == DJANGO_ADMIN_PREFIX:
+        return "/" + route
+    target = MISSING_ID if missing else None
+    path = route.replace("<int:pk>", str(target or (world["lead"].pk if "leads/" in route else world["conversation"].pk)))
+    path = path.replace("<int:conversation_id>", str(target or world["conversation"].pk))
+    return "/" + path
+
+
+def _data(call, world):
+    values = {"conversation": world["conversation"].pk, "staff": world["staff"].pk}
+    return {key: values.get(value, value) if isinstance(value, str) else value for key, value in call.data.items()}
+
+
+def request(client, call, url, data):
+    method = call.method.lower()
+    if call.json:
+        import json
+
+        return getattr(client, method)(url, data=json.dumps(data), content_type="application/json")
+    if method == "get":
+        return client.get(url, data)
+    if method == "post":
+        return client.post(url, data)
+    return getattr(client, method)(url)
+
+
+def check(response, expected, *, label):
+    if expected == LOGIN:
+        assert response.status_code == 302, f"{label}: {response.status_code}"
+        assert response["Location"].startswith("/accounts/login/?next="), f"{label}: {response['Location']}"
+    else:
+        assert response.status_code == expected, f"{label}: expected {expected}, got {response.status_code}"
+
+
+MATRIX = [
+    pytest.param(route, index, persona, id=f"{call.method} /{route} as {persona}")
+    for route, calls in ROUTES.items()
+    for index, call in enumerate(calls)
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize("route, index, persona", MATRIX)
+def test_access_matrix(world, route, index, persona):
+    call = ROUTES[route][index]
+    client = client_for(world["personas"][persona])
+    response = request(client, call, _url(route, world), _data(call, world))
+    check(response, call.expect[persona], label=f"{call.method} /{route} as {persona}")
+    if response.status_code == 404 and route.startswith("api/") is False and route:
+        # Nothing of John's leaks into a refusal.
+        assert b"Hello from John" not in response.content
+
+
+ID_ROUTES = [route for route in ROUTES if "<int:" in route]
+
+
+@pytest.mark.parametrize("route", ID_ROUTES)
+@pytest.mark.parametrize("persona", ["other_customer", "other_staff", "admin"])
+def test_someone_elses_id_answers_exactly_like_a_missing_id(world, route, persona):
+    """SECURITY_CASES 1, 3, 8: "not yours" and "not there" cannot be told apart."""
+    call = ROUTES[route][0]
+    client = client_for(world["personas"][persona])
+    theirs = request(client, call, _url(route, world), _data(call, world))
+    missing = request(client, call, _url(route, world, missing=True), _data(call, world))
+    if theirs.status_code != 404:
+        assert missing.status_code == 404 or missing.status_code == theirs.status_code == 403
+        return
+    assert missing.status_code == 404
+    assert theirs.content == missing.content
+
+
+@pytest.mark.parametrize("page", DJANGO_ADMIN_PAGES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_django_admin_site_is_for_admins_only(world, page, persona):
+    response = client_for(world["personas"][persona]).get("/" + page)
+    if persona == "admin":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/django-admin/login/")
+
+
+FRAGMENT_ROUTES = [
+    route for route, calls in ROUTES.items()
+    if route.endswith(("messages/", "rows/")) and calls[0].method == "GET"
+]
+
+
+@pytest.mark.parametrize("route", FRAGMENT_ROUTES)
+def test_an_expired_session_on_a_fragment_sends_the_browser_to_the_login_page(world, route):
+    """SECURITY_CASES 19: htmx gets HX-Redirect (to the page the user was on), never a
+    login form to swap into the chat."""
+    call = ROUTES[route][0]
+    response = client_for(None).get(
+        _url(route, world), _data(call, world),
+        HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/somewhere/?x=1",
+    )
+    assert response.status_code == 204
+    assert response.content == b""
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fsomewhere%2F%3Fx%3D1"
+
+
+@pytest.mark.parametrize("route", ["portal/chat/send/", "staff/conversations/<int:pk>/reply/",
+                                   "admin/conversations/<int:pk>/reply/"])
+def test_an_expired_session_on_send_redirects_and_writes_nothing(world, route):
+    from conversations.models import Message
+
+    before = Message.objects.count()
+    response = client_for(None).post(_url(route, world), MESSAGE, HTTP_HX_REQUEST="true",
+                                     HTTP_HX_CURRENT_URL="http://testserver/portal/chat/")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+    assert "HX-Trigger" not in response  # no silent "sent"
+    assert Message.objects.count() == before

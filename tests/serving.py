@@ -1,0 +1,219 @@
+"""The app as production runs it, for fault tests: gunicorn in a subprocess, and a
+small TCP proxy that can stand between it and the database and be switched off.
+
+Only for MariaDB/MySQL test runs: the subprocess must reach the test database over
+the network (SQLite's test database lives in the test process's memory).
+"""
+
+import contextlib
+import http.client
+import os
+import re
+import selectors
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to the database. Modes:
+
+    * ``up``: forwards;
+    * ``down``: every open connection is cut and new ones are refused (a stopped server);
+    * ``silent``: open connections are cut, new ones are accepted and never answered
+      (a host that vanished: only a connect timeout gets a worker out).
+    """
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = free_port()
+        self._listener = None
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._lock = threading.Lock()
+        self._silent = False
+        self._generation = 0
+        self._pumps: list[threading.Thread] = []
+
+    # -- switching ----------------------------------------------------------------
+    def up(self):
+        self._cut_all()
+        self._silent = False
+        self._listen()
+
+    def down(self):
+        self._close_listener()
+        self._cut_all()
+
+    def silent(self):
+        self._cut_all()
+        self._silent = True
+        self._listen()
+
+    # -- internals ----------------------------------------------------------------
+    def _listen(self):
+        if self._listener is not None:
+            return
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept_loop, args=(listener,), daemon=True).start()
+
+    def _close_listener(self):
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+
+    def _cut_all(self):
+        """Reset every open connection, like a server process that died. Each pump
+        thread resets its own pair (closing a socket under a thread that is using it
+        is a race), so wait for them."""
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+            self._generation += 1
+        for client, upstream in pairs:
+            if upstream is None:  # a silently held connection: nobody else touches it
+                _reset(client)
+        deadline = time.monotonic() + 2
+        while any(thread.is_alive() for thread in self._pumps) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self._pumps = [thread for thread in self._pumps if thread.is_alive()]
+
+    def _accept_loop(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            if self._silent:
+                with self._lock:
+                    self._pairs.append((client, None))
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _reset(client)
+                continue
+            with self._lock:
+                self._pairs.append((client, upstream))
+                generation = self._generation
+            thread = threading.Thread(target=self._pump, args=(client, upstream, generation), daemon=True)
+            self._pumps.append(thread)
+            thread.start()
+
+    def _pump(self, a, b, generation):
+        selector = selectors.DefaultSelector()
+        selector.register(a, selectors.EVENT_READ, b)
+        selector.register(b, selectors.EVENT_READ, a)
+        try:
+            while self._generation == generation:
+                for key, _ in selector.select(timeout=0.05):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            selector.close()
+            _reset(a)
+            _reset(b)
+
+
+def _reset(sock):
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def database_url(*, port: int | None = None) -> str:
+    """A DATABASE_URL for the test database this pytest run created."""
+    settings = connection.settings_dict
+    return "mysql://{user}:{password}@{host}:{port}/{name}".format(
+        user=quote(settings["USER"], safe=""),
+        password=quote(settings["PASSWORD"], safe=""),
+        host="127.0.0.1",
+        port=port or settings["PORT"] or 3306,
+        name=settings["NAME"],
+    )
+
+
+@contextlib.contextmanager
+def gunicorn(*, database_url: str, workers: int = 1, threads: int = 2, env: dict | None = None):
+    """Run the project under gunicorn on a free port; yields ``(host, port)``."""
+    port = free_port()
+    # A file, not a pipe: a pipe nobody reads fills up and blocks the workers' logging.
+    log = tempfile.TemporaryFile(mode="w+")
+    process_env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+                   **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "designpi.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+         "--no-control-socket", "--timeout", "30", "--graceful-timeout", "2"],
+        cwd=ROOT, env=process_env, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("gunicorn exited:\n" + log.read())
+            try:
+                if request(("127.0.0.1", port), "GET", "/healthz", timeout=2)[0] in (200, 503):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start in 30 s")
+            time.sleep(0.1)
+        yield ("127.0.0.1", port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def request(address, method, path, *, session=None, headers=None, body=None, timeout=15):
+    """One HTTP request on a fresh connection; returns (status, headers dict, body bytes, seconds)."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(*address, timeout=timeout)
+    try:
+        all_headers = {"Connection": "close", **(headers or {})}
+        if session:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in session.items())
+        conn.request(method, path, body=body, headers=all_headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data, time.monotonic() - started
+    finally:
+        conn.close()
+
+
+def csrf_from(page: bytes) -> str:
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1).decode()
