@@ -94,11 +94,14 @@ class Conversation(models.Model):
             # A customer has one conversation (SPEC §4.2). NULLs (lead threads) never clash.
             models.UniqueConstraint(fields=["customer"], name="conversation_one_per_customer"),
         ]
+        # Every list orders by (-updated_at, -id); each index ends with both, in that
+        # direction, so a filtered list reads its newest rows straight off the index
+        # (no filesort, whatever the table size).
         indexes = [
-            models.Index(fields=["assigned_to", "status", "-updated_at"], name="conv_assignee_status_recent"),
-            models.Index(fields=["assigned_to", "-updated_at"], name="conv_assignee_recent"),
-            models.Index(fields=["status", "-updated_at"], name="conv_status_recent"),
-            models.Index(fields=["source", "-updated_at"], name="conv_source_recent"),
+            models.Index(fields=["assigned_to", "status", "-updated_at", "-id"], name="conv_assignee_status_recent"),
+            models.Index(fields=["assigned_to", "-updated_at", "-id"], name="conv_assignee_recent"),
+            models.Index(fields=["status", "-updated_at", "-id"], name="conv_status_recent"),
+            models.Index(fields=["source", "-updated_at", "-id"], name="conv_source_recent"),
             models.Index(fields=["-updated_at", "-id"], name="conv_recent"),
         ]
 

@@ -28,6 +28,8 @@ MESSAGES_CHANGED_EVENT = "messages-changed"
 # A page shows this many of the newest messages; the poll appends the rest as they come.
 THREAD_PAGE_SIZE = 200
 LIST_PAGE_SIZE = 25
+# Lists count at most this many rows (see list_stamp); 400 pages of 25.
+LIST_COUNT_CAP = 10_000
 THREAD_TEMPLATE = "conversations/thread.html"
 DETAIL_TEMPLATE = "conversations/detail.html"
 
@@ -131,12 +133,18 @@ def thread_send(request, conversation, *, urls, render_page):
 
 
 def list_stamp(queryset) -> tuple[int, str]:
-    """(row count, a stamp that changes when any listed conversation changes), one query.
+    """(row count up to LIST_COUNT_CAP + 1, a stamp that changes when the list changes), one query.
 
-    Every new message, assignment and status change moves updated_at, so a list poll
-    whose stamp still matches answers 204 without loading rows.
+    Counting every visible row costs time in proportion to the table (13 ms for
+    100,000 conversations on MariaDB, more than the rest of the page's queries
+    together), so only the newest LIST_COUNT_CAP + 1 rows are counted: enough to
+    page through, and the page says "10,000+" beyond. Their newest updated_at is
+    the list's newest. Every new message, assignment and status change moves
+    updated_at, so a list poll whose stamp still matches answers 204 without
+    loading rows.
     """
-    summary = queryset.aggregate(count=Count("pk"), latest=Max("updated_at"))
+    newest = queryset.order_by("-updated_at", "-id").values("updated_at")[: LIST_COUNT_CAP + 1]
+    summary = newest.aggregate(count=Count("updated_at"), latest=Max("updated_at"))
     latest = summary["latest"]
     return summary["count"], f"{summary['count']}-{latest.timestamp() if latest else 0}"
 
@@ -144,7 +152,8 @@ def list_stamp(queryset) -> tuple[int, str]:
 def list_page(viewer, queryset, *, count, page_number):
     """One page of conversations with unread counts and previews (three queries)."""
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
-    paginator.count = count  # already counted by list_stamp
+    paginator.count = min(count, LIST_COUNT_CAP)  # already counted by list_stamp
+    paginator.more_than_counted = count > LIST_COUNT_CAP
     page = paginator.get_page(page_number)
     conversations = list(page.object_list)
     unread = unread_counts_for(viewer, conversations)
