@@ -39,7 +39,7 @@ def chat(request):
 def messages(request):
     """Poll: the replies after ?after=<seq>, or 204."""
     conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
-    return thread_poll(request, conversation, urls=_urls())
+    return thread_poll(request, conversation, urls=_urls)
 
 
 @require_POST

@@ -81,6 +81,7 @@ def thread_poll(request, conversation, *, urls):
 
     ``conversation`` was fetched through the same access check as the page; its
     last_seq says whether anything is new, so an idle poll costs no further query.
+    ``urls`` is a function: an idle poll does not need them, so it does not build them.
     """
     form = PollForm(request.GET)
     if not form.is_valid():
@@ -92,7 +93,7 @@ def thread_poll(request, conversation, *, urls):
     if not messages:  # the cursor is ahead of a message still committing: nothing to show yet
         return HttpResponse(status=204)
     mark_shown_read(reader=request.user, conversation=conversation, messages=messages)
-    context = thread_context(request, conversation, messages=messages, urls=urls)
+    context = thread_context(request, conversation, messages=messages, urls=urls())
     context["oob"] = True
     return render(request, f"{THREAD_TEMPLATE}#poll_response", context)
 
@@ -226,7 +227,7 @@ def conversation_detail(request, pk):
 
 def conversation_messages(request, pk):
     conversation = team_conversation_for(request, pk)
-    return thread_poll(request, conversation, urls=team_thread_urls(request, conversation))
+    return thread_poll(request, conversation, urls=lambda: team_thread_urls(request, conversation))
 
 
 def conversation_reply(request, pk):
