@@ -6,7 +6,7 @@ they get admin_required.
 """
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
@@ -17,7 +17,7 @@ from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
 from tickets.services import ticket_set_priority
 
-from ..forms import UNASSIGNED, AssignForm, ConsoleFilterForm, ListPollForm
+from ..forms import UNASSIGNED, AssignForm, ConsoleFilterForm
 from ..models import Status
 from ..selectors import conversation_list_for
 from .. import services
@@ -73,23 +73,18 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
 @require_safe
 @admin_required
 def conversation_list(request):
-    form, queryset, count, stamp = _console_list(request)
-    if queryset is None:
-        return shared.bad_request(request, form)
-    return render(request, "console/conversation_list.html", _list_context(request, form, queryset, count, stamp))
+    return shared.list_response(
+        request, load=_console_list, context=_list_context, template="console/conversation_list.html"
+    )
 
 
 @require_safe
 @admin_required
 def conversation_rows(request):
     """The list poll: the rows again when anything in the list changed, else 204."""
-    poll = ListPollForm(request.GET)
-    form, queryset, count, stamp = _console_list(request)
-    if queryset is None or not poll.is_valid():
-        return shared.bad_request(request, form if queryset is None else poll)
-    if poll.cleaned_data["stamp"] == stamp:
-        return HttpResponse(status=204)
-    return render(request, "console/conversation_list.html#rows", _list_context(request, form, queryset, count, stamp))
+    return shared.list_response(
+        request, load=_console_list, context=_list_context, template="console/conversation_list.html", rows_only=True
+    )
 
 
 @require_POST

@@ -18,7 +18,7 @@ from accounts.selectors import team_member_list
 from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
 
-from ..forms import MessageForm, PollForm, StatusForm
+from ..forms import ListPollForm, MessageForm, PollForm, StatusForm
 from ..models import Conversation, Status
 from ..selectors import conversation_get_for, last_messages_for, message_list_for, unread_counts_for
 from ..services import RateLimited, conversation_mark_read, conversation_post_message, conversation_set_status
@@ -164,6 +164,26 @@ def list_page(viewer, queryset, *, count, page_number):
         for c in conversations
     ]
     return page, rows
+
+
+def list_response(request, *, load, context, template, rows_only=False):
+    """A conversation list page, or (rows_only) its poll: the rows again when anything
+    in the list changed, 204 when its stamp still matches.
+
+    ``load(request)`` validates the filters and returns (form, queryset, count, stamp),
+    queryset None when a filter is refused; ``context(...)`` builds the page context.
+    """
+    poll = ListPollForm(request.GET) if rows_only else None
+    form, queryset, count, stamp = load(request)
+    if queryset is None:
+        return bad_request(request, form)
+    if poll is not None:
+        if not poll.is_valid():
+            return bad_request(request, poll)
+        if poll.cleaned_data["stamp"] == stamp:
+            return HttpResponse(status=204)
+        template += "#rows"
+    return render(request, template, context(request, form, queryset, count, stamp))
 
 
 # --- team conversation views (mounted by staff.py and admin.py) --------------------

@@ -4,15 +4,14 @@ Admins may use it too, for the conversations assigned to them. The thread views 
 shared with the admin console (views/shared.py); here they get team_required.
 """
 
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import team_required
 
-from ..forms import InboxFilterForm, ListPollForm
+from ..forms import InboxFilterForm
 from ..selectors import conversation_assigned_list_for
 from . import shared
 
@@ -49,24 +48,16 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
 @team_required
 def conversation_list(request):
     """Assigned to me, newest activity first, filter by status, unread badges, previews."""
-    form, queryset, count, stamp = _inbox(request)
-    if queryset is None:
-        return shared.bad_request(request, form)
-    return render(request, "staff/conversation_list.html", _list_context(request, form, queryset, count, stamp))
+    return shared.list_response(request, load=_inbox, context=_list_context, template="staff/conversation_list.html")
 
 
 @require_safe
 @team_required
 def conversation_rows(request):
     """The list poll: the rows again when anything in the list changed, else 204."""
-    poll = ListPollForm(request.GET)
-    form, queryset, count, stamp = _inbox(request)
-    if queryset is None or not poll.is_valid():
-        return shared.bad_request(request, form if queryset is None else poll)
-    if poll.cleaned_data["stamp"] == stamp:
-        return HttpResponse(status=204)
-    context = _list_context(request, form, queryset, count, stamp)
-    return render(request, "staff/conversation_list.html#rows", context)
+    return shared.list_response(
+        request, load=_inbox, context=_list_context, template="staff/conversation_list.html", rows_only=True
+    )
 
 
 conversation_detail = require_safe(team_required(shared.conversation_detail))

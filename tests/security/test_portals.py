@@ -6,7 +6,6 @@ rate limit (429), a reassignment taking effect at once (5) and badges (6)."""
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message
@@ -37,7 +36,7 @@ def world(admin_user, sarah, mike, john, jane, johns_conversation, janes_convers
 def send_paths(world):
     pk = world["johns"].pk
     return {
-        "portal form": ("john", f"/portal/chat/send/", False),
+        "portal form": ("john", "/portal/chat/send/", False),
         "staff form": ("sarah", f"/staff/conversations/{pk}/reply/", False),
         "console form": ("admin", f"/admin/conversations/{pk}/reply/", False),
         "api": ("john", f"/api/conversations/{pk}/messages", True),
