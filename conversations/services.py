@@ -74,6 +74,19 @@ def conversation_start_for_lead(*, actor: User | None, lead: Lead, assigned_to: 
     return Conversation.objects.create(lead=lead, source=Source.LEAD, assigned_to=assigned_to)
 
 
+def conversation_open_for_lead(*, actor: User, lead: Lead) -> tuple[Conversation, bool]:
+    """The lead's newest conversation, or a new one (an admin reaching out from the
+    leads list). The lead row is locked, so a double-click opens one conversation."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can start a conversation with a lead.")
+    with transaction.atomic():
+        Lead.objects.select_for_update().get(pk=lead.pk)
+        existing = Conversation.objects.filter(lead=lead).order_by("-id").first()
+        if existing is not None:
+            return existing, False
+        return conversation_start_for_lead(actor=actor, lead=lead), True
+
+
 def conversation_post_message(
     *, actor: User | None, conversation: Conversation, body, client_token: str | None = None
 ) -> Message:

@@ -22,5 +22,6 @@ urlpatterns = [
     path("tickets/", ticket_views.console_ticket_list, name="ticket_list"),
     path("leads/", lead_views.lead_list, name="lead_list"),
     path("leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
+    path("leads/<int:pk>/conversation/", lead_views.lead_conversation, name="lead_conversation"),
     path("people/", account_views.people_list, name="people_list"),
 ]

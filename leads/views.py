@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import admin_required
+from conversations.services import conversation_open_for_lead
 from conversations.views.shared import LIST_PAGE_SIZE, bad_request, invalid_change
 
 from .forms import LeadFilterForm, LeadStatusForm
@@ -31,12 +32,25 @@ def lead_list(request):
     })
 
 
-@require_POST
-@admin_required
-def lead_status(request, pk):
+def _lead_for(request, pk):
     lead = lead_list_for(request.user).filter(pk=pk).first() if 0 < pk < 2**63 else None
     if lead is None:
         raise Http404("No such lead.")
+    return lead
+
+
+@require_POST
+@admin_required
+def lead_conversation(request, pk):
+    """POST: open the lead's conversation in the console, starting one if there is none."""
+    conversation, _ = conversation_open_for_lead(actor=request.user, lead=_lead_for(request, pk))
+    return redirect("console:conversation_detail", conversation.pk)
+
+
+@require_POST
+@admin_required
+def lead_status(request, pk):
+    lead = _lead_for(request, pk)
     form = LeadStatusForm(request.POST)
     if not form.is_valid():
         return invalid_change(request, form)

@@ -313,3 +313,15 @@ def test_posting_is_rate_limited_per_person(settings, john, johns_conversation, 
     assert Message.objects.filter(sender=john).count() == 3
     # Someone else is not affected.
     conversation_post_message(actor=jane, conversation=janes_conversation, body="hello")
+
+
+def test_opening_a_lead_conversation_reuses_the_newest_and_is_for_admins(alice_lead, admin_user, sarah):
+    from conversations.services import conversation_open_for_lead
+
+    with pytest.raises(PermissionDenied):
+        conversation_open_for_lead(actor=sarah, lead=alice_lead)
+    first, created = conversation_open_for_lead(actor=admin_user, lead=alice_lead)
+    again, created_again = conversation_open_for_lead(actor=admin_user, lead=alice_lead)
+    assert created and not created_again
+    assert first.pk == again.pk
+    assert Conversation.objects.filter(lead=alice_lead).count() == 1

@@ -124,6 +124,8 @@ ROUTES = {
     "admin/leads/": [Call("GET", admins(200))],
     "admin/leads/<int:pk>/status/": [Call("POST", admins(302), data={"status": "contacted"}),
                                      Call("GET", refused_get(PERSONAS))],
+    "admin/leads/<int:pk>/conversation/": [Call("POST", admins(302)),
+                                           Call("GET", refused_get(PERSONAS))],
     "admin/people/": [Call("GET", admins(200))],
     # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
     "api/": [Call("GET", everyone(404))],

@@ -70,3 +70,39 @@ class TestLeadStatus:
 
     def test_wrong_method(self, as_user, admin_user, alice_lead):
         assert as_user(admin_user).get(status_url(alice_lead)).status_code == 405
+
+
+def conversation_url(lead):
+    return reverse("console:lead_conversation", args=[lead.pk])
+
+
+@pytest.mark.django_db
+class TestLeadConversation:
+    def test_starts_one_then_opens_it(self, as_user, admin_user, alice_lead):
+        from conversations.models import Conversation
+
+        client = as_user(admin_user)
+        assert "Start conversation" in client.get(LEADS).content.decode()
+        response = client.post(conversation_url(alice_lead))
+        conversation = Conversation.objects.get(lead=alice_lead)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("console:conversation_detail", args=[conversation.pk])
+        assert conversation.source == "lead" and conversation.assigned_to is None
+        # A second click opens the same conversation, and the list now links to it.
+        assert client.post(conversation_url(alice_lead))["Location"] == response["Location"]
+        assert Conversation.objects.filter(lead=alice_lead).count() == 1
+        assert response["Location"] in client.get(LEADS).content.decode()
+
+    def test_needs_login(self, client, alice_lead):
+        assert client.post(conversation_url(alice_lead)).status_code == 302
+
+    @pytest.mark.parametrize("persona", ["sarah", "john"])
+    def test_wrong_role_changes_nothing(self, request, as_user, persona, alice_lead):
+        assert as_user(request.getfixturevalue(persona)).post(conversation_url(alice_lead)).status_code == 403
+        assert not alice_lead.conversations.exists()
+
+    def test_missing_lead_404(self, as_user, admin_user):
+        assert as_user(admin_user).post(reverse("console:lead_conversation", args=[987654])).status_code == 404
+
+    def test_wrong_method(self, as_user, admin_user, alice_lead):
+        assert as_user(admin_user).get(conversation_url(alice_lead)).status_code == 405
