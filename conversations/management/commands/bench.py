@@ -103,6 +103,7 @@ class Command(BaseCommand):
             wrk = Wrk(server.port, options)
             measured["floor"] = wrk.run("floor", scenario.floor())
             measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
+            measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
             measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
             measured["admin_list"] = wrk.run("admin conversation list", scenario.admin_list())
             measured["staff_list"] = wrk.run("staff conversation list", scenario.staff_list())
@@ -170,6 +171,10 @@ class Scenario:
 
     def idle_polls(self):
         return [("GET", f"/portal/chat/messages/?after={c.last_seq}", self.cookie(c.customer), "", "")
+                for c in self.conversations]
+
+    def raw_polls(self):
+        return [("GET", f"/__bench__/raw-poll?after={c.last_seq}", self.cookie(c.customer), "", "")
                 for c in self.conversations]
 
     def polls_with_one_message(self):
@@ -416,6 +421,7 @@ def render_table(results):
     rows = [
         ("floor", "bare Django view (204, no database)"),
         ("idle_poll", "idle poll (204)"),
+        ("raw_poll", "reference: its 3 reads in hand-written SQL (not shipped)"),
         ("poll_one", "poll returning one message"),
         ("admin_list", "admin conversation list"),
         ("staff_list", "staff conversation list"),
