@@ -1,3 +1,5 @@
+from designpi.validators import parse_id
+
 from .models import User
 
 
@@ -8,11 +10,8 @@ def team_member_list():
 
 def team_member_get(pk):
     """An active team member by id, or None (for validating an assignee)."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        return None
-    if not 0 < pk < 2**63:
+    pk = parse_id(pk)
+    if pk is None:
         return None
     return User.objects.team().filter(pk=pk).first()
 

@@ -1,4 +1,5 @@
 from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,8 +13,6 @@ def user_create(*, email: str, password: str | None, **fields) -> User:
 def user_deactivate(*, actor, user: User) -> User:
     """Deactivate an account and end every session it has (SECURITY_CASES 7)."""
     if not actor.is_admin:
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only admins can deactivate accounts.")
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)

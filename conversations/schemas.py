@@ -17,10 +17,10 @@ from ninja import Field, Schema
 from pydantic import StrictInt, field_validator
 
 from designpi.api_common import PageQuery
+from designpi.validators import MAX_ID as _MAX_ID
 
 from .models import MESSAGE_MAX_LENGTH, Source, Status
 
-_MAX_ID = 2**63 - 1
 ASSIGNED_TO_PATTERN = r"^(unassigned|[0-9]{1,19})$"
 
 

@@ -3,19 +3,15 @@
 from django.db.models import Count, Q
 from django.http import Http404
 
-from .models import Conversation, Message
+from designpi.validators import parse_id
 
-# Largest id any of our databases stores (signed 64-bit); anything else cannot exist.
-_MAX_ID = 2**63 - 1
+from .models import Conversation, Message
 
 
 def conversation_get_for(user, pk) -> Conversation:
     """The conversation if ``user`` may see it; otherwise 404, exactly like a missing id."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such conversation.") from None
-    if not 0 < pk <= _MAX_ID:
+    pk = parse_id(pk)
+    if pk is None:
         raise Http404("No such conversation.")
     try:
         return (

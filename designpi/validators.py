@@ -16,3 +16,18 @@ def reject_control_characters(value: str) -> None:
                 "Control characters (such as NUL) are not allowed.",
                 code="control_character",
             )
+
+
+# Largest id any of our databases stores (signed 64-bit BigAutoField).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value) -> int | None:
+    """``value`` as a database id, or None when it cannot be one (not an integer,
+    not positive, or too large to store). Callers answer 404/400 on None, so a
+    20-digit or non-numeric id never reaches the database."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.decorators import admin_required
 from conversations.services import conversation_open_for_lead
 from conversations.views.shared import LIST_PAGE_SIZE, bad_request, invalid_change
+from designpi.validators import parse_id
 
 from .forms import LeadFilterForm, LeadStatusForm
 from .models import LeadStatus
@@ -33,7 +34,7 @@ def lead_list(request):
 
 
 def _lead_for(request, pk):
-    lead = lead_list_for(request.user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    lead = lead_list_for(request.user).filter(pk=pk).first() if parse_id(pk) else None
     if lead is None:
         raise Http404("No such lead.")
     return lead
