@@ -3,9 +3,10 @@ import sys
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from .http import error_response, is_api
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +19,7 @@ def _database_is_down(exc) -> bool:
 
 def service_unavailable(request):
     """503 with Retry-After: JSON for the API, a plain page otherwise."""
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": "Service temporarily unavailable. Please retry."}, status=503)
-    else:
-        response = render(request, "503.html", status=503)
+    response = error_response(request, 503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -36,34 +34,26 @@ def server_error(request):
     if _database_is_down(exc):
         logger.warning("database unavailable path=%s error=%s", request.path, exc.__class__.__name__)
         return service_unavailable(request)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal server error."}, status=500)
-    return render(request, "500.html", status=500)
+    return error_response(request, 500)
 
 
 def page_not_found(request, exception):
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return render(request, "404.html", status=404)
+    return error_response(request, 404)
 
 
 def permission_denied(request, exception):
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Forbidden."}, status=403)
-    return render(request, "403.html", status=403)
+    return error_response(request, 403)
 
 
 def bad_request(request, exception):
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    return render(request, "400.html", status=400)
+    return error_response(request, 400)
 
 
 def csrf_failure(request, reason=""):
     logger.warning("csrf refused path=%s reason=%s", request.path, reason)
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": f"CSRF verification failed: {reason}"}, status=403)
-    return render(request, "403.html", {"reason": "Your form expired or came from elsewhere. Reload the page and try again."}, status=403)
+    if is_api(request):
+        return error_response(request, 403, f"CSRF verification failed: {reason}")
+    return error_response(request, 403, "Your form expired or came from elsewhere. Reload the page and try again.")
 
 
 @never_cache
