@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from designpi.http import PageForm
+
 from .models import Role
 
 
@@ -28,8 +30,7 @@ class EmailAuthenticationForm(AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
-class PeopleFilterForm(forms.Form):
+class PeopleFilterForm(PageForm):
     """?role=&page= for the admin console's people list (allow-listed)."""
 
     role = forms.ChoiceField(label="Role", choices=[("", "Everyone"), *Role.choices], required=False)
-    page = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)

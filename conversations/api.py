@@ -10,6 +10,7 @@ from ninja import Status as Reply
 from ninja.errors import HttpError
 
 from accounts.selectors import team_member_get
+from designpi.http import is_cross_site
 from designpi.api_common import (
     POST_MESSAGE_ERRORS,
     READ_ERRORS,
@@ -39,6 +40,8 @@ from .selectors import (
     conversation_assigned_list_for,
     conversation_get_for,
     conversation_list_for,
+    conversation_list_summary,
+    conversation_of_customer,
     message_list_for,
     unread_counts_for,
 )
@@ -54,7 +57,8 @@ router = Router(tags=["conversations"])
 
 
 def _conversation_page(viewer, queryset, page) -> dict:
-    count = queryset.count()
+    # The same capped count as the HTML lists: above LIST_COUNT_CAP it says "more".
+    count, _latest = conversation_list_summary(queryset)
     rows = list(queryset[page.offset : page.offset + page.limit])
     unread = unread_counts_for(viewer, rows)
     return {"items": [conversation_out(row, unread_count=unread.get(row.pk, 0)) for row in rows], "count": count}
@@ -143,7 +147,7 @@ def message_list(request, conversation_id: int, query: Query[MessageQuery]):
         count = len(messages)
     else:
         count = conversation.messages.filter(seq__gt=query.after).count()
-    if messages:
+    if messages and not is_cross_site(request):  # another site's link marks nothing read
         conversation_mark_read(reader=reader, conversation=conversation, up_to_seq=messages[-1].seq)
     return {"items": [message_out(message) for message in messages], "count": count}
 
@@ -178,6 +182,11 @@ def message_create(request, conversation_id: int, payload: MessageIn):
     summary="The customer's conversation (created on first need)",
 )
 def portal_conversation(request):
-    """The signed-in customer's one conversation, created if they have none yet."""
-    conversation, _created = conversation_get_or_create_for_customer(customer=request.auth)
+    """The signed-in customer's one conversation, created if they have none yet
+    (not when another site caused the request: that answers 403 and creates nothing)."""
+    conversation = conversation_of_customer(request.auth)
+    if conversation is None:
+        if is_cross_site(request):
+            raise HttpError(403, "A conversation is not created from another site's link. Call this from your own client.")
+        conversation, _created = conversation_get_or_create_for_customer(customer=request.auth)
     return _conversation_detail(request.auth, conversation.pk)

@@ -8,18 +8,18 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 
+from designpi.http import MAX_INT, PageForm
+
 from .models import Source, Status
 from .services import message_clean_body
 
 UNASSIGNED = "unassigned"
-# Larger than any seq or page a real conversation or list can reach; keeps ints sane for every database.
-_MAX_INT = 2**31 - 1
 
 
 class PollForm(forms.Form):
     """?after=<seq>: the newest message the page already shows."""
 
-    after = forms.IntegerField(min_value=0, max_value=_MAX_INT)
+    after = forms.IntegerField(min_value=0, max_value=MAX_INT)
 
 
 class MessageForm(forms.Form):
@@ -49,6 +49,15 @@ class MessageForm(forms.Form):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label="Status", choices=Status.choices)
 
+    @classmethod
+    def for_conversation(cls, conversation, *, id: str):
+        """The control showing ``conversation``'s status (``id`` names it for its label)."""
+        form = cls(initial={"status": conversation.status})
+        form.fields["status"].widget.attrs.update(
+            {"id": id, "class": f"status-select status-{conversation.status.lower()}"}
+        )
+        return form
+
 
 class AssignForm(forms.Form):
     """Empty means "unassign"; otherwise an active team member."""
@@ -57,12 +66,19 @@ class AssignForm(forms.Form):
         label="Assign to", queryset=User.objects.team(), required=False, empty_label="Unassigned"
     )
 
+    @classmethod
+    def for_conversation(cls, conversation, *, team, id: str):
+        """The control showing ``conversation``'s assignee. Its options come from ``team``,
+        loaded once for the page, so a list of rows costs no query per row; what is
+        posted back is still validated against the live team queryset."""
+        form = cls(initial={"assigned_to": conversation.assigned_to_id})
+        field = form.fields["assigned_to"]
+        field.choices = [("", field.empty_label), *[(member.pk, member.display_name) for member in team]]
+        field.widget.attrs["id"] = id
+        return form
 
-class _PageForm(forms.Form):
-    page = forms.IntegerField(min_value=1, max_value=_MAX_INT, required=False)
 
-
-class InboxFilterForm(_PageForm):
+class InboxFilterForm(PageForm):
     """The staff inbox: ?status=&page="""
 
     status = forms.ChoiceField(label="Status", choices=[("", "All statuses"), *Status.choices], required=False)
@@ -100,6 +116,6 @@ class ConsoleFilterForm(InboxFilterForm):
 
 
 class ListPollForm(forms.Form):
-    """The list poll's ?stamp=: what the page last showed (see views.shared.list_stamp)."""
+    """The list poll's ?stamp=: what the page last showed (see views.lists.list_stamp)."""
 
     stamp = forms.RegexField(regex=r"^[0-9.\-]{1,64}$", required=False)

@@ -59,7 +59,10 @@ class ConversationOut(Schema):
 
 class ConversationListOut(Schema):
     items: list[ConversationOut]
-    count: int = Field(description="All matching conversations, not just this page.")
+    count: int = Field(
+        description="All matching conversations, not just this page, counted up to 10,000 like the "
+        "HTML lists: 10,001 means more than 10,000 (page on with `offset` until `items` is empty)."
+    )
 
 
 class MessageOut(Schema):

@@ -41,6 +41,19 @@ def error_response(request, status: int, detail: str | None = None):
     return render(request, f"{status}.html", context, status=status)
 
 
+def is_cross_site(request) -> bool:
+    """True when the browser says another site caused this request (a link, a form, an
+    image or a frame there): ``Sec-Fetch-Site: cross-site`` or ``same-site`` (another
+    host of the same site). The person's own navigation (``none``: typed, bookmarked)
+    and the app's own requests (``same-origin``) are not.
+
+    GET requests use it to skip side effects another site could trigger (read marks, a
+    conversation created on first open). Every browser since 2023 sends the header;
+    without it (older browsers, API clients) a request counts as the person's own.
+    """
+    return request.headers.get("Sec-Fetch-Site", "") in ("cross-site", "same-site")
+
+
 def form_errors_text(form) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 

@@ -8,13 +8,17 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import admin_required
 from conversations.services import conversation_open_for_lead
-from conversations.views.shared import LIST_PAGE_SIZE, bad_request, invalid_change
+from designpi.http import LIST_PAGE_SIZE, bad_request, invalid_change
 from designpi.validators import parse_id
 
 from .forms import LeadFilterForm, LeadStatusForm
-from .models import LeadStatus
 from .selectors import lead_list_for
 from .services import lead_set_status
+
+
+def _with_status_form(lead):
+    lead.status_form = LeadStatusForm.for_lead(lead)
+    return lead
 
 
 @require_safe
@@ -25,10 +29,10 @@ def lead_list(request):
         return bad_request(request, form)
     status = form.cleaned_data["status"]
     page = Paginator(lead_list_for(request.user, status=status or None), LIST_PAGE_SIZE).get_page(form.cleaned_data["page"])
+    page.object_list = [_with_status_form(lead) for lead in page.object_list]
     return render(request, "leads/lead_list.html", {
         "form": form,
         "page": page,
-        "status_choices": LeadStatus.choices,
         "filter_query": urlencode({"status": status} if status else {}),
     })
 
@@ -54,8 +58,8 @@ def lead_status(request, pk):
     lead = _lead_for(request, pk)
     form = LeadStatusForm(request.POST)
     if not form.is_valid():
-        return invalid_change(request, form)
+        return invalid_change(form)
     lead_set_status(actor=request.user, lead=lead, status=form.cleaned_data["status"])
     if request.htmx:
-        return render(request, "leads/lead_list.html#row", {"lead": lead, "status_choices": LeadStatus.choices})
+        return render(request, "leads/lead_list.html#row", {"lead": _with_status_form(lead)})
     return redirect("console:lead_list")

@@ -3,15 +3,18 @@
 import pytest
 from django.urls import reverse
 
-from conversations.views import shared
+from conversations import selectors
+from conversations.selectors import conversation_list_for
+from conversations.views import lists
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def small_cap(monkeypatch):
-    monkeypatch.setattr(shared, "LIST_COUNT_CAP", 3)
-    monkeypatch.setattr(shared, "LIST_PAGE_SIZE", 2)
+    monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(lists, "LIST_COUNT_CAP", 3)
+    monkeypatch.setattr(lists, "LIST_PAGE_SIZE", 2)
 
 
 def test_beyond_the_cap_the_list_says_plus_and_still_pages(small_cap, as_user, admin_user, many_conversations):
@@ -30,11 +33,19 @@ def test_under_the_cap_the_count_is_exact(small_cap, as_user, sarah, many_conver
 
 
 def test_the_stamp_still_moves_with_the_newest_change_beyond_the_cap(small_cap, admin_user, many_conversations, post):
-    from conversations.selectors import conversation_list_for
-
     conversations = many_conversations(5)
-    before = shared.list_stamp(conversation_list_for(admin_user))
+    before = lists.list_stamp(conversation_list_for(admin_user))
     post(admin_user, conversations[0], "a reply to the oldest")
-    after = shared.list_stamp(conversation_list_for(admin_user))
+    after = lists.list_stamp(conversation_list_for(admin_user))
     assert before[0] == after[0] == 4  # capped: LIST_COUNT_CAP + 1 rows counted
     assert before[1] != after[1]
+
+
+def test_the_api_lists_count_the_same_way_capped(small_cap, as_user, admin_user, sarah, many_conversations):
+    """One paging rule: the API's count is the HTML list's count (cap + 1 means "more")."""
+    many_conversations(5)
+    many_conversations(2, assignee=sarah)
+    admin_list = as_user(admin_user).get("/api/admin/conversations", {"limit": 100}).json()
+    assert admin_list["count"] == 4 and len(admin_list["items"]) == 7
+    staff_list = as_user(sarah).get("/api/staff/conversations").json()
+    assert staff_list["count"] == 2

@@ -1,11 +1,10 @@
 """The admin console's conversation pages (/admin/conversations/…).
 
 Every conversation, filters for status, source and assignee, inline assignment and
-status. The thread views are shared with the staff inbox (views/shared.py); here
-they get admin_required.
+status. The thread pages are the team's (views/team.py) with the console's portal:
+every conversation, every control.
 """
 
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -13,15 +12,16 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import admin_required
 from accounts.selectors import team_member_list
+from designpi.http import invalid_change
 from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
 from tickets.services import ticket_set_priority
 
 from ..forms import UNASSIGNED, AssignForm, ConsoleFilterForm
-from ..models import Status
 from ..selectors import conversation_list_for
 from .. import services
-from . import shared
+from . import lists, team
+from .team import CONSOLE
 
 
 @require_safe
@@ -32,8 +32,7 @@ def home(request):
 
 def _console_list(request):
     """(form, queryset, count, stamp); queryset None when a filter is not allowed."""
-    team = team_member_list()
-    form = ConsoleFilterForm(request.GET, team=team)
+    form = ConsoleFilterForm(request.GET, team=team_member_list())
     if not form.is_valid():
         return form, None, 0, ""
     data = form.cleaned_data
@@ -45,12 +44,12 @@ def _console_list(request):
         assigned_to=None if isinstance(assignee, str) else assignee,
         unassigned=assignee == UNASSIGNED,
     )
-    count, stamp = shared.list_stamp(queryset)
+    count, stamp = lists.list_stamp(queryset)
     return form, queryset, count, stamp
 
 
 def _list_context(request, form, queryset, count, stamp) -> dict:
-    page, rows = shared.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
+    page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
     data = form.cleaned_data
     assignee = data["assigned_to"]
     filters = {
@@ -62,9 +61,8 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
     return {
         "form": form,
         "page": page,
-        "rows": rows,
-        "team": form.team,
-        "status_choices": Status.choices,
+        # The team list the filter loaded is every row's "Assign to" options too (one query).
+        "rows": team.console_row_context(rows, team=form.team),
         "filter_query": urlencode(filters),
         "poll_url": reverse("console:conversation_rows") + "?" + urlencode({**filters, "page": page.number, "stamp": stamp}),
     }
@@ -73,7 +71,7 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
 @require_safe
 @admin_required
 def conversation_list(request):
-    return shared.list_response(
+    return lists.list_response(
         request, load=_console_list, context=_list_context, template="console/conversation_list.html"
     )
 
@@ -82,39 +80,59 @@ def conversation_list(request):
 @admin_required
 def conversation_rows(request):
     """The list poll: the rows again when anything in the list changed, else 204."""
-    return shared.list_response(
+    return lists.list_response(
         request, load=_console_list, context=_list_context, template="console/conversation_list.html", rows_only=True
     )
+
+
+@require_safe
+@admin_required
+def conversation_detail(request, pk):
+    return team.conversation_detail(request, pk, portal=CONSOLE)
+
+
+@require_safe
+@admin_required
+def conversation_messages(request, pk):
+    """The thread poll: new messages after ?after=<seq>, or 204."""
+    return team.conversation_messages(request, pk, portal=CONSOLE)
+
+
+@require_POST
+@admin_required
+def conversation_reply(request, pk):
+    return team.conversation_reply(request, pk, portal=CONSOLE)
+
+
+@require_POST
+@admin_required
+def conversation_status(request, pk):
+    return team.conversation_status(request, pk, portal=CONSOLE)
 
 
 @require_POST
 @admin_required
 def conversation_assign(request, pk):
     """POST assigned_to=<team member id or empty>: the ticket follows (SPEC §4.3)."""
-    conversation = shared.team_conversation_for(request, pk)
+    conversation = CONSOLE.conversation_for(request, pk)
     form = AssignForm(request.POST)
     if not form.is_valid():
-        return shared.invalid_change(request, form)
-    services.conversation_assign(actor=request.user, conversation=conversation, assignee=form.cleaned_data["assigned_to"])
-    return shared.changed_response(request, conversation)
+        return invalid_change(form)
+    return team.apply_change(
+        request, CONSOLE, conversation, services.conversation_assign, assignee=form.cleaned_data["assigned_to"]
+    )
 
 
 @require_POST
 @admin_required
 def conversation_priority(request, pk):
     """POST priority=<low|normal|high|urgent> for the conversation's ticket."""
-    conversation = shared.team_conversation_for(request, pk)
+    conversation = CONSOLE.conversation_for(request, pk)
     ticket = SupportTicket.objects.visible_to(request.user).filter(conversation=conversation).first()
     if ticket is None:
-        return HttpResponse("This conversation has no ticket yet.", status=400, content_type="text/plain; charset=utf-8")
+        return invalid_change("This conversation has no ticket yet.")
     form = PriorityForm(request.POST)
     if not form.is_valid():
-        return shared.invalid_change(request, form)
+        return invalid_change(form)
     ticket_set_priority(actor=request.user, ticket=ticket, priority=form.cleaned_data["priority"])
-    return shared.changed_response(request, conversation)
-
-
-conversation_detail = require_safe(admin_required(shared.conversation_detail))
-conversation_messages = require_safe(admin_required(shared.conversation_messages))
-conversation_reply = require_POST(admin_required(shared.conversation_reply))
-conversation_status = require_POST(admin_required(shared.conversation_status))
+    return team.changed_response(request, CONSOLE, conversation)

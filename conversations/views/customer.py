@@ -5,9 +5,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import customer_required
+from designpi.http import is_cross_site
 
+from ..selectors import conversation_of_customer
 from ..services import conversation_get_or_create_for_customer
-from .shared import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
+from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
 
 
 def _urls() -> dict:
@@ -27,19 +29,25 @@ def _render_chat(request, conversation, *, messages, form=None, status=200):
 @customer_required
 def chat(request):
     """The customer's conversation, created on first open (SPEC §4.2). Opening it
-    marks the team's replies read, up to what it shows."""
-    conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
+    marks the team's replies read, up to what it shows.
+
+    A visit another site caused (a link there) changes nothing: no conversation is
+    created (the chat shows empty; the first message creates it) and nothing is marked read.
+    """
+    conversation = conversation_of_customer(request.user)
+    if conversation is None and not is_cross_site(request):
+        conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
     messages = recent_messages(conversation)
-    mark_shown_read(reader=request.user, conversation=conversation, messages=messages)
+    mark_shown_read(request, conversation=conversation, messages=messages)
     return _render_chat(request, conversation, messages=messages)
 
 
 @require_safe
 @customer_required
 def messages(request):
-    """Poll: the replies after ?after=<seq>, or 204."""
-    conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
-    return thread_poll(request, conversation, urls=_urls)
+    """Poll: the replies after ?after=<seq>, or 204 (also while there is no conversation yet:
+    a poll never creates one)."""
+    return thread_poll(request, conversation_of_customer(request.user), urls=_urls)
 
 
 @require_POST

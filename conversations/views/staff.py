@@ -1,7 +1,7 @@
 """The staff inbox (/staff/): the conversations assigned to the signed-in team member.
 
-Admins may use it too, for the conversations assigned to them. The thread views are
-shared with the admin console (views/shared.py); here they get team_required.
+Admins may use it too, for the conversations assigned to them: every view here asks
+for "assigned to me" (team.STAFF.assigned_only), whoever the viewer is.
 """
 
 from django.shortcuts import redirect
@@ -13,7 +13,8 @@ from accounts.decorators import team_required
 
 from ..forms import InboxFilterForm
 from ..selectors import conversation_assigned_list_for
-from . import shared
+from . import lists, team
+from .team import STAFF
 
 
 @require_safe
@@ -28,12 +29,12 @@ def _inbox(request):
     if not form.is_valid():
         return form, None, 0, ""
     queryset = conversation_assigned_list_for(request.user, status=form.cleaned_data["status"] or None)
-    count, stamp = shared.list_stamp(queryset)
+    count, stamp = lists.list_stamp(queryset)
     return form, queryset, count, stamp
 
 
 def _list_context(request, form, queryset, count, stamp) -> dict:
-    page, rows = shared.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
+    page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
     filters = {"status": form.cleaned_data["status"]}
     return {
         "form": form,
@@ -48,19 +49,39 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
 @team_required
 def conversation_list(request):
     """Assigned to me, newest activity first, filter by status, unread badges, previews."""
-    return shared.list_response(request, load=_inbox, context=_list_context, template="staff/conversation_list.html")
+    return lists.list_response(request, load=_inbox, context=_list_context, template="staff/conversation_list.html")
 
 
 @require_safe
 @team_required
 def conversation_rows(request):
     """The list poll: the rows again when anything in the list changed, else 204."""
-    return shared.list_response(
+    return lists.list_response(
         request, load=_inbox, context=_list_context, template="staff/conversation_list.html", rows_only=True
     )
 
 
-conversation_detail = require_safe(team_required(shared.conversation_detail))
-conversation_messages = require_safe(team_required(shared.conversation_messages))
-conversation_reply = require_POST(team_required(shared.conversation_reply))
-conversation_status = require_POST(team_required(shared.conversation_status))
+@require_safe
+@team_required
+def conversation_detail(request, pk):
+    return team.conversation_detail(request, pk, portal=STAFF)
+
+
+@require_safe
+@team_required
+def conversation_messages(request, pk):
+    """The thread poll: new messages after ?after=<seq>, or 204."""
+    return team.conversation_messages(request, pk, portal=STAFF)
+
+
+@require_POST
+@team_required
+def conversation_reply(request, pk):
+    return team.conversation_reply(request, pk, portal=STAFF)
+
+
+@require_POST
+@team_required
+def conversation_status(request, pk):
+    """The assigned staff member (or an admin, in their own inbox) sets the status."""
+    return team.conversation_status(request, pk, portal=STAFF)

@@ -155,7 +155,11 @@ def test_with_the_token_the_form_works(world):
 
 
 def test_polls_change_nothing_but_read_marks(world):
-    """SECURITY_CASES 17."""
+    """SECURITY_CASES 17. Jane's conversation is removed first, so her poll is one of a
+    customer with no conversation yet: polling must not create one."""
+    Conversation.objects.filter(pk=world["janes"].pk).delete()
+    client_for(world["jane"]).get("/portal/chat/messages/", {"after": 0})
+    assert not Conversation.objects.filter(customer=world["jane"]).exists()
     conversation_post_message(actor=world["sarah"], conversation=world["johns"], body="Reply")
     conversation = Conversation.objects.get(pk=world["johns"].pk)
     ticket = SupportTicket.objects.get(conversation=conversation)

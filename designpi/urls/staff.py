@@ -1,3 +1,5 @@
+"""The staff inbox (/staff/): the conversations and tickets assigned to the viewer."""
+
 from django.urls import path
 
 from conversations.views import staff

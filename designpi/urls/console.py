@@ -1,4 +1,4 @@
-"""The admin console (/admin/): one namespace, views from each app."""
+"""The admin console (/admin/): one namespace, the views of every app it shows."""
 
 from django.urls import path
 

@@ -1,9 +1,13 @@
+"""Every URL of the product, in one place: this root, and one URLconf per portal beside
+it (portal.py: the customer, staff.py: the staff inbox, console.py: the admin console).
+Each portal mounts the views of the apps it shows explicitly."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import views
-from .api import api
+from designpi import views
+from designpi.api import api
 
 admin.site.site_header = "DesignPi Support — data admin"
 admin.site.site_title = "DesignPi Support"
@@ -12,9 +16,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:home", permanent=False), name="root"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
-    path("portal/", include("conversations.urls.portal")),
-    path("staff/", include("conversations.urls.staff")),
-    path("admin/", include("designpi.console_urls")),
+    path("portal/", include("designpi.urls.portal")),
+    path("staff/", include("designpi.urls.staff")),
+    path("admin/", include("designpi.urls.console")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

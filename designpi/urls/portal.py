@@ -1,3 +1,5 @@
+"""The customer portal (/portal/): the chat with the support team."""
+
 from django.urls import path
 
 from conversations.views import customer

@@ -1,0 +1,60 @@
+"""Conversation lists (the staff inbox and the admin console): one page of rows with
+unread badges and previews, and the list poll that answers 204 while nothing changed."""
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from designpi.http import LIST_PAGE_SIZE, bad_request
+
+from ..forms import ListPollForm
+from ..selectors import LIST_COUNT_CAP, conversation_list_summary, last_messages_for, unread_counts_for
+
+
+def list_stamp(queryset) -> tuple[int, str]:
+    """(row count up to LIST_COUNT_CAP + 1, a stamp that changes when the list changes), one query.
+
+    Every new message, assignment and status change moves updated_at, so a list poll
+    whose stamp still matches answers 204 without loading rows.
+    """
+    count, latest = conversation_list_summary(queryset)
+    return count, f"{count}-{latest.timestamp() if latest else 0}"
+
+
+def list_page(viewer, queryset, *, count, page_number):
+    """One page of conversations with unread counts and previews (three queries)."""
+    paginator = Paginator(queryset, LIST_PAGE_SIZE)
+    paginator.count = min(count, LIST_COUNT_CAP)  # already counted by list_stamp
+    paginator.more_than_counted = count > LIST_COUNT_CAP
+    page = paginator.get_page(page_number)
+    return page, list_rows(viewer, list(page.object_list))
+
+
+def list_rows(viewer, conversations) -> list[dict]:
+    """Each conversation with its unread count and newest message (two queries)."""
+    unread = unread_counts_for(viewer, conversations)
+    last = last_messages_for(conversations)
+    return [
+        {"conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk)}
+        for c in conversations
+    ]
+
+
+def list_response(request, *, load, context, template, rows_only=False):
+    """A conversation list page, or (rows_only) its poll: the rows again when anything
+    in the list changed, 204 when its stamp still matches.
+
+    ``load(request)`` validates the filters and returns (form, queryset, count, stamp),
+    queryset None when a filter is refused; ``context(...)`` builds the page context.
+    """
+    poll = ListPollForm(request.GET) if rows_only else None
+    form, queryset, count, stamp = load(request)
+    if queryset is None:
+        return bad_request(request, form)
+    if poll is not None:
+        if not poll.is_valid():
+            return bad_request(request, poll)
+        if poll.cleaned_data["stamp"] == stamp:
+            return HttpResponse(status=204)
+        template += "#rows"
+    return render(request, template, context(request, form, queryset, count, stamp))

@@ -1,0 +1,162 @@
+"""A conversation's page for the support team: history, reply, status, and in the
+admin console also assignment and priority.
+
+Two portals show it: the staff inbox (views/staff.py, "assigned to me", for admins
+too) and the admin console (views/admin.py, every conversation). Each portal says
+what it is with a TeamPortal and passes it in; nothing here looks at the URL or a
+request header to decide who may see what or which controls are shown.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from accounts.selectors import team_member_list
+from designpi.http import invalid_change
+from tickets.forms import PriorityForm
+from tickets.models import SupportTicket
+
+from ..forms import AssignForm, StatusForm
+from ..models import Conversation
+from ..selectors import conversation_get_for
+from ..services import conversation_set_status
+from .lists import list_rows
+from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
+
+DETAIL_TEMPLATE = "conversations/detail.html"
+
+
+@dataclass(frozen=True)
+class TeamPortal:
+    namespace: str  # the URL namespace its views are mounted under
+    base_template: str
+    # The staff inbox: only conversations assigned to the viewer (admins included).
+    assigned_only: bool
+    # The admin console: every control (assignment, priority) and the row fragment.
+    manages: bool
+
+    def conversation_for(self, request, pk) -> Conversation:
+        """The one access check for every thread URL of this portal: page, poll, reply, status."""
+        return conversation_get_for(request.user, pk, assigned_only=self.assigned_only)
+
+    def urls(self, conversation) -> dict:
+        args = [conversation.pk]
+        urls = {
+            "page": reverse(f"{self.namespace}:conversation_detail", args=args),
+            "list": reverse(f"{self.namespace}:conversation_list"),
+            "poll": reverse(f"{self.namespace}:conversation_messages", args=args),
+            "send": reverse(f"{self.namespace}:conversation_reply", args=args),
+            "status": reverse(f"{self.namespace}:conversation_status", args=args),
+        }
+        if self.manages:
+            urls["assign"] = reverse(f"{self.namespace}:conversation_assign", args=args)
+            urls["priority"] = reverse(f"{self.namespace}:conversation_priority", args=args)
+        return urls
+
+
+STAFF = TeamPortal(namespace="staff", base_template="staff/base.html", assigned_only=True, manages=False)
+CONSOLE = TeamPortal(namespace="console", base_template="console/base.html", assigned_only=False, manages=True)
+
+
+def panel_context(portal: TeamPortal, conversation) -> dict:
+    """The side panel: participant, ticket, and the controls this portal offers."""
+    ticket = SupportTicket.objects.filter(conversation=conversation).first()
+    context = {
+        "conversation": conversation,
+        "ticket": ticket,
+        "participant": conversation.participant,
+        "manages": portal.manages,
+        "status_form": StatusForm.for_conversation(conversation, id="panel-status"),
+        "urls": portal.urls(conversation),
+    }
+    if portal.manages:
+        team = team_member_list()
+        context["assign_form"] = AssignForm.for_conversation(conversation, team=team, id="panel-assign")
+        if ticket is not None:
+            context["priority_form"] = PriorityForm.for_ticket(ticket, id="panel-priority")
+    return context
+
+
+def console_row_context(rows, *, team) -> list[dict]:
+    """The console list's rows with their assignment and status controls."""
+    for row in rows:
+        conversation = row["conversation"]
+        row["assign_form"] = AssignForm.for_conversation(conversation, team=team, id=f"assign-{conversation.pk}")
+        row["status_form"] = StatusForm.for_conversation(conversation, id=f"status-{conversation.pk}")
+    return rows
+
+
+def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200):
+    context = thread_context(request, conversation, messages=messages, urls=portal.urls(conversation), form=form)
+    context.update(panel_context(portal, conversation))
+    context["base_template"] = portal.base_template
+    return render(request, DETAIL_TEMPLATE, context, status=status)
+
+
+def conversation_detail(request, pk, *, portal: TeamPortal):
+    """History, reply box and the panel. Opening it marks the participant's messages
+    read, up to what it shows."""
+    conversation = portal.conversation_for(request, pk)
+    messages = recent_messages(conversation)
+    mark_shown_read(request, conversation=conversation, messages=messages)
+    return render_detail(request, portal, conversation, messages=messages)
+
+
+def conversation_messages(request, pk, *, portal: TeamPortal):
+    conversation = portal.conversation_for(request, pk)
+    return thread_poll(request, conversation, urls=lambda: portal.urls(conversation))
+
+
+def conversation_reply(request, pk, *, portal: TeamPortal):
+    conversation = portal.conversation_for(request, pk)
+
+    def render_page(form, status):
+        return render_detail(request, portal, conversation, messages=recent_messages(conversation), form=form, status=status)
+
+    return thread_send(request, conversation, urls=portal.urls(conversation), render_page=render_page)
+
+
+def conversation_status(request, pk, *, portal: TeamPortal):
+    """POST status=<OPEN|PENDING|RESOLVED|CLOSED>: an admin or the assigned staff member."""
+    conversation = portal.conversation_for(request, pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return invalid_change(form)
+    return apply_change(request, portal, conversation, conversation_set_status, status=form.cleaned_data["status"])
+
+
+def apply_change(request, portal: TeamPortal, conversation, service, **change):
+    """Run one change service and answer with what the page swaps in.
+
+    A conversation that stopped being the viewer's between the read and the row lock
+    (reassigned a moment ago) is "not found", like any other that is not theirs; a
+    rule the change breaks (an assignee deactivated a moment ago) is a 400 with the reason.
+    """
+    try:
+        service(actor=request.user, conversation=conversation, **change)
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation.") from None
+    except ValidationError as error:
+        return invalid_change(" ".join(error.messages))
+    return changed_response(request, portal, conversation)
+
+
+def changed_response(request, portal: TeamPortal, conversation):
+    """After an assignment, status or priority change: htmx gets the piece it swaps
+    (the console's list row it came from, or the detail page's panel); a plain form
+    post is redirected to the conversation.
+
+    The portal decides which fragments exist: only the console has list rows (they
+    carry the team list, which the staff portal never shows), so HX-Target chooses
+    between the console's own fragments and never widens what a staff member gets.
+    """
+    if not request.htmx:
+        return redirect(portal.urls(conversation)["page"])
+    if portal.manages and (request.htmx.target or "").startswith("row-"):
+        team = team_member_list()
+        rows = console_row_context(list_rows(request.user, [conversation]), team=team)
+        return render(request, "console/conversation_list.html#row", {"row": rows[0], "saved": True})
+    return render(request, f"{DETAIL_TEMPLATE}#panel", {**panel_context(portal, conversation), "saved": True})

@@ -1,0 +1,117 @@
+"""The message thread every portal shows: its page context, its poll and its send.
+
+The customer chat (views/customer.py) and the team portals (views/team.py) call these
+with a conversation they have already fetched through their own access check, and
+with the URLs of their own portal.
+"""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+
+from designpi.http import bad_request, invalid_change, is_cross_site
+
+from ..forms import MessageForm, PollForm
+from ..models import Conversation
+from ..selectors import THREAD_PAGE_SIZE, message_list_for
+from ..services import RateLimited, conversation_mark_read, conversation_post_message
+
+# The event the send form's 204 answer raises (HX-Trigger) so the poller fetches at once.
+MESSAGES_CHANGED_EVENT = "messages-changed"
+THREAD_TEMPLATE = "conversations/thread.html"
+
+
+def recent_messages(conversation):
+    """The newest THREAD_PAGE_SIZE messages, oldest first (one query)."""
+    if conversation is None:
+        return []
+    return list(message_list_for(conversation, after=max(conversation.last_seq - THREAD_PAGE_SIZE, 0)))
+
+
+def mark_shown_read(request, *, conversation, messages) -> None:
+    """Mark read only what this response shows, and only if any of it is unread for the
+    reader (an idle or already-read poll writes nothing).
+
+    A GET that another site caused (a link, a frame) changes nothing: the browser's
+    Sec-Fetch-Site says so, and the read marks wait for the person's own visit.
+    """
+    reader = request.user
+    other_side = reader.is_team  # the team reads the participant's messages, a customer the team's
+    if not any(m.read_at is None and m.from_participant == other_side for m in messages):
+        return
+    if is_cross_site(request):
+        return
+    conversation_mark_read(reader=reader, conversation=conversation, up_to_seq=messages[-1].seq)
+
+
+def thread_context(request, conversation, *, messages, urls, form=None) -> dict:
+    return {
+        "conversation": conversation,
+        "thread_messages": messages,  # not "messages": that is Django's flash messages
+        "cursor": messages[-1].seq if messages else 0,
+        "truncated": bool(messages) and messages[0].seq > 1,
+        "viewer_is_team": request.user.is_team,
+        "form": form or MessageForm(),
+        "urls": urls,
+        "messages_changed_event": MESSAGES_CHANGED_EVENT,
+    }
+
+
+def thread_poll(request, conversation, *, urls):
+    """GET .../messages/?after=<seq>: the new rows (at most THREAD_PAGE_SIZE) plus the
+    poller holding the new cursor (out of band); 204 when there is nothing new.
+
+    ``conversation`` was fetched through the same access check as the page (None: the
+    customer has none yet); its last_seq says whether anything is new, so an idle poll
+    costs no further query. A thread far ahead of the cursor comes a page per poll: the
+    out-of-band cursor carries the rest to the next one, so no request loads it all.
+    ``urls`` is a function: an idle poll does not need them, so it does not build them.
+    """
+    form = PollForm(request.GET)
+    if not form.is_valid():
+        return bad_request(request, form)
+    after = form.cleaned_data["after"]
+    if conversation is None or conversation.last_seq <= after:
+        return HttpResponse(status=204)
+    messages = list(message_list_for(conversation, after=after))
+    if not messages:  # the cursor is ahead of a message still committing: nothing to show yet
+        return HttpResponse(status=204)
+    mark_shown_read(request, conversation=conversation, messages=messages)
+    context = thread_context(request, conversation, messages=messages, urls=urls())
+    context["oob"] = True
+    return render(request, f"{THREAD_TEMPLATE}#poll_response", context)
+
+
+def thread_send(request, conversation, *, urls, render_page):
+    """POST a message. htmx: 204 + HX-Trigger (only the poller appends, so a reply and a
+    poll never both insert the row). Without htmx: redirect back to the page.
+    A bad body answers 400 with the reason (htmx: plain text that app.js shows beside
+    the box, which keeps what was typed; without htmx: the page with the form's error)."""
+    form = MessageForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            conversation_post_message(
+                actor=request.user,
+                conversation=conversation,
+                body=form.cleaned_data["body"],
+                client_token=str(form.cleaned_data["client_token"]),
+            )
+        except Conversation.DoesNotExist:
+            raise Http404("No such conversation.") from None
+        except ValidationError as error:
+            form.add_error("body", error)
+        except RateLimited as error:
+            form.add_error("body", str(error))
+            status = 429
+    if not form.is_valid():
+        response = invalid_change(form) if request.htmx else render_page(form, status=400)
+        response.status_code = status
+        if status == 429:
+            response["Retry-After"] = "60"
+        return response
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = MESSAGES_CHANGED_EVENT
+        return response
+    return redirect(urls["page"])
