@@ -15,7 +15,7 @@ from conversations.services import (
     conversation_post_message,
     conversation_set_status,
 )
-from tests.concurrency import require_mysql, run_in_threads
+from tests.concurrency import connection_id, require_mysql, run_in_threads, wait_until_blocked_on_row_lock
 from tests.factories import AdminFactory, CustomerFactory, StaffFactory
 from tickets.models import SupportTicket
 
@@ -153,8 +153,11 @@ def test_a_late_committing_message_still_reaches_a_poller_in_order():
         finally:
             connections.close_all()
 
+    fast_connection = []
+
     def fast_writer():
         try:
+            fast_connection.append(connection_id())
             slow_posted.wait(10)
             message = conversation_post_message(actor=staff, conversation=conversation, body="fast")
             order.append(("fast committed", message.seq))
@@ -166,7 +169,10 @@ def test_a_late_committing_message_still_reaches_a_poller_in_order():
     slow.start()
     fast.start()
     slow_posted.wait(10)
-    time.sleep(0.3)  # the fast writer is now waiting on the row lock
+    # The race is real only if the fast writer now waits on the row lock the slow one holds.
+    while not fast_connection:
+        time.sleep(0.001)
+    wait_until_blocked_on_row_lock(fast_connection[0])
 
     # The poller sees nothing yet: neither message is committed.
     conversation.refresh_from_db()
