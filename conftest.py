@@ -4,6 +4,23 @@ pytest_plugins = ["tests.personas"]
 
 import pytest
 
+ROW_LOCKS = (
+    "needs MariaDB/MySQL: SQLite ignores SELECT ... FOR UPDATE, so row-lock races "
+    "cannot happen there. CI runs this on MariaDB."
+)
+
+
+def pytest_runtest_setup(item):
+    """``@pytest.mark.mariadb`` (or ``mariadb(reason=…)``): the one place that skips a test
+    that needs MariaDB/MySQL when the suite runs on SQLite, with the reason printed."""
+    marker = item.get_closest_marker("mariadb")
+    if marker is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "mysql":
+        pytest.skip(marker.kwargs.get("reason", ROW_LOCKS))
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

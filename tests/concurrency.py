@@ -3,16 +3,7 @@
 import threading
 import time
 
-import pytest
 from django.db import connection, connections
-
-
-def require_mysql():
-    if connection.vendor != "mysql":
-        pytest.skip(
-            "needs MariaDB/MySQL: SQLite ignores SELECT ... FOR UPDATE, so row-lock races "
-            "cannot happen there. CI runs this on MariaDB."
-        )
 
 
 def run_in_threads(target, count: int, timeout: float = 60.0):

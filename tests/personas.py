@@ -1,10 +1,16 @@
 """Named people for every test (house style 11): one per role and a second of each
-where ownership matters. Passwords are all PASSWORD."""
+where ownership matters, and ``world``: the one standard situation between them.
+Passwords are all PASSWORD."""
 
 import pytest
 from django.test import Client
 
-from conversations.services import conversation_get_or_create_for_customer, conversation_start_for_lead
+from conversations.services import (
+    conversation_assign,
+    conversation_get_or_create_for_customer,
+    conversation_post_message,
+    conversation_start_for_lead,
+)
 
 from .factories import AdminFactory, CustomerFactory, LeadFactory, StaffFactory
 
@@ -69,3 +75,34 @@ def client_for(user) -> Client:
 def as_user():
     """as_user(user) -> a test Client signed in as that user (None: anonymous)."""
     return client_for
+
+
+@pytest.fixture
+def world(admin_user, sarah, mike, john, jane, alice_lead, johns_conversation, janes_conversation, lead_conversation):
+    """The standard situation for access, security and fault tests; each conversation has a ticket:
+
+    * John's conversation ("johns") is Sarah's: John wrote, Sarah replied (John's message unread);
+    * Jane's ("janes") is Mike's: Jane wrote;
+    * Alice the lead's ("alices") is unassigned: Alice wrote.
+
+    Keys: the people by first name ("admin" for the admin, "anonymous" for None, "alice"
+    for the lead) and the conversations by owner.
+    """
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    conversation_assign(actor=admin_user, conversation=janes_conversation, assignee=mike)
+    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello from John")
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John, Sarah here")
+    conversation_post_message(actor=jane, conversation=janes_conversation, body="Hello from Jane")
+    conversation_post_message(actor=None, conversation=lead_conversation, body="Hello from Alice")
+    return {
+        "admin": admin_user,
+        "sarah": sarah,
+        "mike": mike,
+        "john": john,
+        "jane": jane,
+        "anonymous": None,
+        "alice": alice_lead,
+        "johns": johns_conversation,
+        "janes": janes_conversation,
+        "alices": lead_conversation,
+    }

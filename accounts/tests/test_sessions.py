@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.services import user_deactivate
 from conversations.services import conversation_assign, conversation_post_message
-from designpi.tests.test_settings import PRODUCTION_ENV, manage
+from tests.commands import PRODUCTION_ENV, manage
 from tests.personas import PASSWORD, client_for
 
 LOGIN_URL = "/accounts/login/"

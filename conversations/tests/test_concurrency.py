@@ -15,18 +15,13 @@ from conversations.services import (
     conversation_post_message,
     conversation_set_status,
 )
-from tests.concurrency import connection_id, require_mysql, run_in_threads, wait_until_blocked_on_row_lock
+from tests.concurrency import connection_id, run_in_threads, wait_until_blocked_on_row_lock
 from tests.factories import AdminFactory, CustomerFactory, StaffFactory
 from tickets.models import SupportTicket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.mariadb]
 
 THREADS = 10
-
-
-@pytest.fixture(autouse=True)
-def _mysql_only():
-    require_mysql()
 
 
 def test_ten_threads_posting_into_one_conversation_get_seq_1_to_n_and_one_ticket():

@@ -7,7 +7,7 @@ from accounts.models import Role
 from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message
 from tests.factories import StaffFactory
 
-from .conftest import api_client, call, messages_url
+from tests.api.client import api_client, call, messages_url
 
 
 def assert_error(response, status):

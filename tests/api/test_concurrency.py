@@ -4,11 +4,11 @@ MariaDB only: SQLite ignores select_for_update and serialises writers anyway."""
 import pytest
 
 from conversations.models import Conversation, Message
-from tests.concurrency import require_mysql, run_in_threads
+from tests.concurrency import run_in_threads
 from tests.factories import CustomerFactory
 from tickets.models import SupportTicket
 
-from .conftest import api_client, call, messages_url
+from tests.api.client import api_client, call, messages_url
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +16,6 @@ THREADS = 12
 
 
 def test_simultaneous_first_messages_make_one_conversation_one_ticket():
-    require_mysql()
     customer = CustomerFactory(email="racer@example.test", name="Racer")
     clients = [api_client(customer) for _ in range(THREADS)]
 
@@ -35,7 +34,6 @@ def test_simultaneous_first_messages_make_one_conversation_one_ticket():
 
 
 def test_a_retried_send_racing_itself_is_one_message():
-    require_mysql()
     customer = CustomerFactory(email="double@example.test", name="Double Click")
     client = api_client(customer)
     conversation_id = call(client, "GET", "/api/portal/conversation").json()["id"]

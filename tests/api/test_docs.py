@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-from .conftest import api_client
+from tests.api.client import api_client
 
 
 def test_openapi_document_is_public_json_with_session_auth(db):

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .conftest import CSRF_TOKEN, MISSING_ID, api_client
+from tests.api.client import CSRF_TOKEN, MISSING_ID, api_client
 
 MAX_EXAMPLES = 40
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

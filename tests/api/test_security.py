@@ -6,7 +6,7 @@ from django.db import OperationalError
 from conversations.models import Conversation, Message, Status
 from conversations.services import conversation_assign, conversation_post_message
 
-from .conftest import CSRF_TOKEN, api_client, call, messages_url
+from tests.api.client import CSRF_TOKEN, api_client, call, messages_url
 
 # --- CSRF (Client(enforce_csrf_checks=True), as a browser) ---------------------------
 
@@ -187,8 +187,10 @@ def test_reassigned_staff_member_loses_access_on_the_next_request(world):
 
 def test_answers_carry_only_documented_fields(world):
     admin = api_client(world["admin"])
-    listing = call(admin, "GET", "/api/admin/conversations").json()
+    listing = call(admin, "GET", "/api/admin/conversations", query={"source": "customer"}).json()
     item = listing["items"][0]
+    lead_item = call(admin, "GET", "/api/admin/conversations", query={"source": "lead"}).json()["items"][0]
+    assert set(lead_item["lead"]) == {"id", "name", "email"} and lead_item["customer"] is None
     assert set(listing) == {"items", "count"}
     assert set(item) == {
         "id", "status", "source", "customer", "lead", "assigned_to", "unread_count", "last_message_at", "ticket",

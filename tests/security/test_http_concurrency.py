@@ -8,16 +8,11 @@ import pytest
 from django.test import Client
 
 from conversations.models import Conversation, Message
-from tests.concurrency import require_mysql, run_in_threads
+from tests.concurrency import run_in_threads
 from tests.factories import CustomerFactory
 from tickets.models import SupportTicket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.mariadb]
-
-
-@pytest.fixture(autouse=True)
-def _mysql_only():
-    require_mysql()
 
 
 def signed_in(user) -> Client:

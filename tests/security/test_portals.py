@@ -24,15 +24,6 @@ LINKS = ["javascript:alert(1)", "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc
 TOKEN = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 
 
-@pytest.fixture
-def world(admin_user, sarah, mike, john, jane, johns_conversation, janes_conversation):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_assign(actor=admin_user, conversation=janes_conversation, assignee=mike)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello")
-    return {"admin": admin_user, "sarah": sarah, "mike": mike, "john": john, "jane": jane,
-            "johns": johns_conversation, "janes": janes_conversation}
-
-
 def send_paths(world):
     pk = world["johns"].pk
     return {

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from conversations.services import conversation_assign, conversation_post_message
 from tests.personas import client_for
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -51,16 +50,8 @@ def assert_private(response):
     assert {"private", "no-store"} <= directives, response.get("Cache-Control")
 
 
-@pytest.fixture
-def world(admin_user, sarah, john, johns_conversation):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello")
-    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John")
-    return {"admin": admin_user, "sarah": sarah, "john": john, "conversation": johns_conversation}
-
-
 def html_responses(world):
-    pk = world["conversation"].pk
+    pk = world["johns"].pk
     john, sarah, admin = (client_for(world[name]) for name in ("john", "sarah", "admin"))
     anonymous = Client()
     return {
@@ -97,7 +88,7 @@ def test_api_json_answers_are_private_no_store_and_nosniff(world):
     john = client_for(world["john"])
     for response, status in [
         (john.get("/api/portal/conversation"), 200),
-        (john.get(f"/api/conversations/{world['conversation'].pk}/messages"), 200),
+        (john.get(f"/api/conversations/{world['johns'].pk}/messages"), 200),
         (john.get("/api/admin/conversations"), 403),
         (Client().get("/api/portal/conversation"), 401),
         (john.get("/api/conversations/999999/messages"), 404),

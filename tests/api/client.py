@@ -1,33 +1,12 @@
-"""The API tests' world: John's thread is Sarah's, Jane's is Mike's (assigned by the admin)."""
+"""Calling the API in tests: a client signed in as a persona, one request helper that
+sends JSON and the CSRF header like a browser's script, and the URLs."""
 
 import json
 
-import pytest
 from django.test import Client
-
-from conversations.services import conversation_assign, conversation_post_message
 
 MISSING_ID = 987654321
 CSRF_TOKEN = "a" * 32  # a valid unmasked CSRF secret: cookie and header carry the same value
-
-
-@pytest.fixture
-def world(admin_user, sarah, mike, john, jane, johns_conversation, janes_conversation):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_assign(actor=admin_user, conversation=janes_conversation, assignee=mike)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello from John")
-    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John, Sarah here")
-    conversation_post_message(actor=jane, conversation=janes_conversation, body="Hello from Jane")
-    return {
-        "admin": admin_user,
-        "sarah": sarah,
-        "mike": mike,
-        "john": john,
-        "jane": jane,
-        "anonymous": None,
-        "johns": johns_conversation,
-        "janes": janes_conversation,
-    }
 
 
 def api_client(user, *, csrf: bool = False) -> Client:

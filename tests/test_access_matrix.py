@@ -6,14 +6,18 @@ URL resolver (including the routes django-ninja generates) and fails, naming the
 route, when one has no entry here, or when an entry names a route that is gone.
 A new route therefore breaks the suite until someone writes down who may use it.
 
-The world: John's conversation is assigned to Sarah and has a ticket (John wrote).
-Personas, for a route about that conversation: ``customer`` is John (the owner),
-``other_customer`` Jane, ``staff`` Sarah (assignee), ``other_staff`` Mike, ``admin``.
-Routes without an id are about the caller's own things (Jane's chat is her own).
+The world is the standard one (tests/personas.py): John's conversation is Sarah's,
+Jane's is Mike's. Personas, for a route about John's conversation: ``customer`` is
+John (the owner), ``other_customer`` Jane, ``staff`` Sarah (assignee), ``other_staff``
+Mike, ``admin``. Routes without an id are about the caller's own things (Jane's chat
+is her own). Each persona also reaches its own conversation on every id route, and
+someone else's id answers exactly like a missing one.
 
-Expectations: a status code, or LOGIN (302 to the login page). SECURITY_CASES 1, 3,
-4 (HTML and API), 8 (missing and forbidden ids look alike), 17 (GET on a changing
-endpoint is 405), 19 (an expired session on a fragment gets HX-Redirect).
+Expectations: a status code, or LOGIN (302 to the login page). The API always answers
+JSON: anonymous 401, the wrong role 403, "not yours" the same 404 as "not there".
+SECURITY_CASES 1, 3, 4 (HTML and API), 8 (missing and forbidden ids look alike),
+17 (GET on a changing endpoint is 405), 19 (an expired session on a fragment gets
+HX-Redirect).
 """
 
 from dataclasses import dataclass, field
@@ -21,11 +25,15 @@ from dataclasses import dataclass, field
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from conversations.services import conversation_assign, conversation_post_message
 from tests.personas import client_for
 
 LOGIN = "login"
 PERSONAS = ("anonymous", "customer", "other_customer", "staff", "other_staff", "admin")
+# Who plays each part in the standard world, and the conversation that is their own.
+PLAYED_BY = {"anonymous": "anonymous", "customer": "john", "other_customer": "jane",
+             "staff": "sarah", "other_staff": "mike", "admin": "admin"}
+OWN_CONVERSATION = {"customer": "johns", "other_customer": "janes", "staff": "johns",
+                    "other_staff": "janes", "admin": "johns"}
 MISSING_ID = 987654321
 # Django's admin site generates a route per model and action; its own permission
 # check (User.is_staff, true for active admins only) guards them all alike.
@@ -92,8 +100,7 @@ ROUTES = {
     "accounts/home/": [Call("GET", signed_in(302))],
     # Customer portal
     "portal/chat/": [Call("GET", customers(200))],
-    # Jane's chat has no messages yet: her poll has nothing new (204).
-    "portal/chat/messages/": [Call("GET", {**customers(200), "other_customer": 204}, data={"after": 0})],
+    "portal/chat/messages/": [Call("GET", customers(200), data={"after": 0})],
     "portal/chat/send/": [Call("POST", customers(302), data=MESSAGE), Call("GET", refused_get(PERSONAS))],
     # Staff inbox
     "staff/": [Call("GET", team(302))],
@@ -186,32 +193,21 @@ def test_the_walk_sees_the_api_and_django_admin_routes():
             DJANGO_ADMIN_PREFIX, "healthz"} <= routes
 
 
-@pytest.fixture
-def world(admin_user, sarah, mike, john, jane, johns_conversation, janes_conversation, alice_lead):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_assign(actor=admin_user, conversation=janes_conversation, assignee=mike)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello from John")  # makes the ticket
-    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John")
-    return {
-        "personas": {"anonymous": None, "customer": john, "other_customer": jane,
-                     "staff": sarah, "other_staff": mike, "admin": admin_user},
-        "conversation": johns_conversation,
-        "lead": alice_lead,
-        "staff": sarah,
-    }
+def persona_client(world, persona):
+    return client_for(world[PLAYED_BY[persona]])
 
 
-def _url(route, world, *, missing=False):
+def _url(route, world, *, missing=False, conversation="johns"):
     if route == DJANGO_ADMIN_PREFIX:
         return "/" + route
     target = MISSING_ID if missing else None
-    path = route.replace("<int:pk>", str(target or (world["lead"].pk if "leads/" in route else world["conversation"].pk)))
-    path = path.replace("<int:conversation_id>", str(target or world["conversation"].pk))
+    path = route.replace("<int:pk>", str(target or (world["alice"].pk if "leads/" in route else world[conversation].pk)))
+    path = path.replace("<int:conversation_id>", str(target or world[conversation].pk))
     return "/" + path
 
 
-def _data(call, world):
-    values = {"conversation": world["conversation"].pk, "staff": world["staff"].pk}
+def _data(call, world, conversation="johns"):
+    values = {"conversation": world[conversation].pk, "staff": world["sarah"].pk}
     return {key: values.get(value, value) if isinstance(value, str) else value for key, value in call.data.items()}
 
 
@@ -247,12 +243,30 @@ MATRIX = [
 @pytest.mark.parametrize("route, index, persona", MATRIX)
 def test_access_matrix(world, route, index, persona):
     call = ROUTES[route][index]
-    client = client_for(world["personas"][persona])
-    response = request(client, call, _url(route, world), _data(call, world))
+    response = request(persona_client(world, persona), call, _url(route, world), _data(call, world))
     check(response, call.expect[persona], label=f"{call.method} /{route} as {persona}")
-    if response.status_code == 404 and route.startswith("api/") is False and route:
+    if response.status_code in (401, 403, 404, 405):
         # Nothing of John's leaks into a refusal.
-        assert b"Hello from John" not in response.content
+        for secret in (b"Hello from John", b"john@example.test", b"Hi John"):
+            assert secret not in response.content
+    if route.startswith("api/") and route not in ("api/", "api/docs"):
+        assert response["Content-Type"].startswith("application/json")
+        if response.status_code >= 400:
+            assert isinstance(response.json()["detail"], str)
+        if response.status_code == 404:
+            assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("route", [route for route in ROUTES if "<int:" in route and "leads/" not in route])
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_each_persona_reaches_its_own_conversation_on_every_id_route(world, route, persona):
+    """The other side of the matrix: Jane and Mike (whose conversation John's is not) reach
+    their own on every route their role may use."""
+    call = ROUTES[route][0]
+    expected = call.expect[{"other_customer": "customer", "other_staff": "staff"}.get(persona, persona)]
+    own = OWN_CONVERSATION[persona]
+    response = request(persona_client(world, persona), call, _url(route, world, conversation=own), _data(call, world, own))
+    check(response, expected, label=f"{call.method} /{route} as {persona} on their own conversation")
 
 
 ID_ROUTES = [route for route in ROUTES if "<int:" in route]
@@ -263,7 +277,7 @@ ID_ROUTES = [route for route in ROUTES if "<int:" in route]
 def test_someone_elses_id_answers_exactly_like_a_missing_id(world, route, persona):
     """SECURITY_CASES 1, 3, 8: "not yours" and "not there" cannot be told apart."""
     call = ROUTES[route][0]
-    client = client_for(world["personas"][persona])
+    client = persona_client(world, persona)
     theirs = request(client, call, _url(route, world), _data(call, world))
     missing = request(client, call, _url(route, world, missing=True), _data(call, world))
     if theirs.status_code != 404:
@@ -276,7 +290,7 @@ def test_someone_elses_id_answers_exactly_like_a_missing_id(world, route, person
 @pytest.mark.parametrize("page", DJANGO_ADMIN_PAGES)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_django_admin_site_is_for_admins_only(world, page, persona):
-    response = client_for(world["personas"][persona]).get("/" + page)
+    response = persona_client(world, persona).get("/" + page)
     if persona == "admin":
         assert response.status_code == 200
     else:

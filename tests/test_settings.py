@@ -1,33 +1,8 @@
 """Start-up behaviour of designpi/settings.py, checked in fresh processes."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "a-production-like-secret-key-with-plenty-of-entropy-0123456789-abcdefghij",
-    "ALLOWED_HOSTS": "support.example.com",
-    "CSRF_TRUSTED_ORIGINS": "https://support.example.com",
-    "BEHIND_TLS_PROXY": "true",
-}
-
-
-def manage(*args, env):
-    # Only the variables this test sets: nothing from the test run's own environment.
-    inherited = {"DEBUG", "SECRET_KEY", "STATICFILES_BACKEND", "SECURE_SSL_REDIRECT", "SECURE_COOKIES",
-                 "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"}
-    clean = {k: v for k, v in os.environ.items() if k not in inherited}
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
-    )
-
+from tests.commands import PRODUCTION_ENV, manage
 
 def test_missing_secret_key_with_debug_off_stops_start_up_with_a_clear_message():
     result = manage("check", env={"DEBUG": "false"})

@@ -17,35 +17,24 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from conversations.models import Message
-from conversations.services import conversation_assign, conversation_post_message
-from designpi.tests.test_settings import manage
-from designpi.tests.urls_failing import SECRET
+from tests.commands import manage
+from tests.urls_failing import SECRET
 from tests.personas import PASSWORD, client_for
 
 INTERNALS = ("Traceback", "OperationalError", "InterfaceError", "django.db", "File \"", SECRET, "SELECT")
 
 
-def require_mysql():
-    if connection.vendor != "mysql":
-        pytest.skip(
-            "needs MariaDB/MySQL: gunicorn runs in a subprocess that must reach the test database "
-            "over the network, and SQLite's test database lives in this process's memory. CI runs it on MariaDB."
-        )
+# These tests start gunicorn, which must reach the test database over the network.
+NEEDS_SERVER_DATABASE = (
+    "needs MariaDB/MySQL: gunicorn runs in a subprocess that must reach the test database "
+    "over the network, and SQLite's test database lives in this process's memory. CI runs it on MariaDB."
+)
 
 
 def assert_no_internals(body: bytes):
     text = body.decode()
     for word in INTERNALS:
         assert word not in text, word
-
-
-@pytest.fixture
-def world(admin_user, sarah, mike, john, jane, johns_conversation):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello")
-    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John")
-    return {"admin": admin_user, "sarah": sarah, "mike": mike, "john": john, "jane": jane,
-            "conversation": johns_conversation}
 
 
 # --- the database stops (in-process) --------------------------------------------
@@ -58,7 +47,7 @@ class DatabaseDown:
 
 
 def outage_requests(world):
-    pk = world["conversation"].pk
+    pk = world["johns"].pk
     return [
         ("customer chat page", "john", "GET", "/portal/chat/", {}, False),
         ("customer poll", "john", "GET", "/portal/chat/messages/", {"after": 0}, True),
@@ -110,16 +99,15 @@ def test_the_outage_is_logged_on_one_line_without_the_request_body(world, caplog
 
 # --- the database stops (for real, MariaDB) ---------------------------------------
 
-@pytest.mark.mariadb
+@pytest.mark.mariadb(reason=NEEDS_SERVER_DATABASE)
 @pytest.mark.django_db(transaction=True)
 def test_stopping_the_database_gives_503_within_seconds_and_it_recovers_by_itself(world):
-    require_mysql()
     from tests.serving import TcpProxy, database_url, gunicorn, request
 
     settings = connection.settings_dict
     proxy = TcpProxy(settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 3306))
     proxy.up()
-    pk = world["conversation"].pk
+    pk = world["johns"].pk
     sessions = {name: {"sessionid": client_for(world[name]).cookies["sessionid"].value}
                 for name in ("john", "sarah", "admin")}
     checks = [
@@ -155,12 +143,11 @@ def test_stopping_the_database_gives_503_within_seconds_and_it_recovers_by_itsel
         proxy.down()
 
 
-@pytest.mark.mariadb
+@pytest.mark.mariadb(reason=NEEDS_SERVER_DATABASE)
 @pytest.mark.django_db(transaction=True)
 def test_the_lockout_holds_across_several_gunicorn_workers(john):
     """SECURITY_CASES 20: the failure count lives in the database, so it does not
     matter which worker (process) answers which attempt."""
-    require_mysql()
     from django.conf import settings
 
     from tests.serving import csrf_from, database_url, gunicorn, request
@@ -185,7 +172,7 @@ def test_the_lockout_holds_across_several_gunicorn_workers(john):
 
 @pytest.fixture
 def failing_urls(settings):
-    settings.ROOT_URLCONF = "designpi.tests.urls_failing"
+    settings.ROOT_URLCONF = "tests.urls_failing"
 
 
 def test_an_unexpected_error_is_a_plain_500_page_without_internals(failing_urls, john):
@@ -268,7 +255,7 @@ def refusal_lines(caplog):
     (None, "GET", "/api/admin/conversations", 401),
 ])
 def test_refused_requests_are_logged_with_who_what_and_which_id(world, caplog, who, method, path, status):
-    path = path.format(pk=world["conversation"].pk)
+    path = path.format(pk=world["johns"].pk)
     client = client_for(world[who] if who else None)
     with caplog.at_level(logging.WARNING, logger="designpi.access"):
         response = getattr(client, method.lower())(path, {"body": "x"} if method == "POST" else None,
@@ -299,15 +286,14 @@ def test_a_locked_out_sign_in_is_logged(john, caplog):
 
 def test_allowed_requests_log_no_refusal(world, caplog):
     with caplog.at_level(logging.INFO, logger="designpi.access"):
-        assert client_for(world["sarah"]).get(f"/staff/conversations/{world['conversation'].pk}/").status_code == 200
+        assert client_for(world["sarah"]).get(f"/staff/conversations/{world['johns'].pk}/").status_code == 200
     assert refusal_lines(caplog) == []
 
 
 
-@pytest.mark.mariadb
+@pytest.mark.mariadb(reason=NEEDS_SERVER_DATABASE)
 def test_the_database_check_is_clean_on_mariadb(db):
     """SECURITY_CASES 33, second half: strict mode, utf8mb4, no backend warnings."""
-    require_mysql()
     from tests.serving import database_url
 
     result = manage("check", "--database", "default", "--fail-level", "WARNING",
