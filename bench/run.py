@@ -1,14 +1,15 @@
-"""`python manage.py bench`: load-test the hot paths under gunicorn with wrk.
+"""`python -m bench` (bin/bench): load-test the hot paths under gunicorn with wrk.
 
 The parent process picks a separate benchmark database on the configured server
-(never the configured database itself), creates it empty, then re-runs this
-command as a child with DATABASE_URL pointing at it. The child makes the data
+(never the configured database itself), creates it empty, then re-runs itself
+as a child with DATABASE_URL pointing at it. The child makes the data
 through `seed_demo --scale`, signs people in, starts gunicorn as production
 would, drives it with wrk on loopback and prints a table. Every throughput is
 also given as a ratio to a bare Django view served by the same gunicorn
 (bench/wsgi.py), so machine noise cancels.
 """
 
+import argparse
 import json
 import os
 import platform
@@ -26,100 +27,109 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
 
-BENCH_DIR = Path(settings.BASE_DIR) / "bench"
-RESULTS_DIR = Path(settings.BASE_DIR) / "bench-results"
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_DIR = ROOT / "bench-results"
 CHILD_FLAG = "DESIGNPI_BENCH_CHILD"
 
 
-class Command(BaseCommand):
-    help = "Benchmark polls, lists, pages and posting under gunicorn + wrk on a separate database."
+class BenchError(Exception):
+    """The benchmark cannot go on; shown as one line, without a traceback."""
 
-    def add_arguments(self, parser):
-        parser.add_argument("--sizes", default=None,
-                            help="comma-separated conversation counts (default: 1000,100000 on MySQL, 1000,10000 on SQLite)")
-        parser.add_argument("--messages", type=int, default=10, help="messages per generated conversation (default 10)")
-        parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-        parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-        parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
-        parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
-        parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
-        parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
-        parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
 
-    # ------------------------------------------------------------------ parent
-    def handle(self, *args, **options):
-        if not shutil.which("wrk"):
-            raise CommandError("wrk is not installed: sudo apt-get install wrk")
-        if os.environ.get(CHILD_FLAG):
-            return self.run_child(options)
+def argument_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark polls, lists, pages and posting under gunicorn + wrk on a separate database.")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated conversation counts (default: 1000,100000 on MySQL, 1000,10000 on SQLite)")
+    parser.add_argument("--messages", type=int, default=10, help="messages per generated conversation (default 10)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
+    parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
+    parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
+    return parser
 
-        url = options["database_url"] or bench_database_url()
-        vendor = "mysql" if url.startswith("mysql") else "sqlite"
-        recreate_database(url)
-        self.stdout.write(f"Benchmark database: {redact(url)} (created empty)")
-        env = {**os.environ, CHILD_FLAG: "1", "DATABASE_URL": url, **server_environment()}
-        argv = [sys.executable, "manage.py", "bench", *child_arguments(options, vendor)]
-        result = subprocess.run(argv, cwd=settings.BASE_DIR, env=env)
-        if result.returncode:
-            raise CommandError(f"benchmark failed (exit {result.returncode})")
 
-    # ------------------------------------------------------------------- child
-    def run_child(self, options):
-        from django.db import connection
+def main(options):
+    """Run as the parent (make the database, start the child) or as the child (measure)."""
+    if not shutil.which("wrk"):
+        raise BenchError("wrk is not installed: sudo apt-get install wrk")
+    if os.environ.get(CHILD_FLAG):
+        return run_child(options)
 
-        sizes = [int(size) for size in options["sizes"].split(",")]
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", force=True, stdout=open(os.devnull, "w"))
-        machine = machine_description(connection)
-        self.stdout.write(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}")
+    url = options["database_url"] or bench_database_url()
+    vendor = "mysql" if url.startswith("mysql") else "sqlite"
+    recreate_database(url)
+    print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
+    env = {**os.environ, CHILD_FLAG: "1", "DATABASE_URL": url, **server_environment()}
+    argv = [sys.executable, "-m", "bench", *child_arguments(options, vendor)]
+    result = subprocess.run(argv, cwd=ROOT, env=env)
+    if result.returncode:
+        raise BenchError(f"benchmark failed (exit {result.returncode})")
 
-        results = {"machine": machine, "options": {k: options[k] for k in (
-            "messages", "duration", "connections", "workers", "worker_class", "threads", "pollers")}, "sizes": {}}
-        made = 0
-        for size in sizes:
-            self.stdout.write(f"\n== {size:,} conversations: generating data…")
-            started = time.monotonic()
-            call_command("seed_demo", force=True, scale=size - made, messages=options["messages"],
-                         stdout=open(os.devnull, "w"))
-            made = size
-            analyse(connection)
-            self.stdout.write(f"   generated in {time.monotonic() - started:.0f} s")
-            results["sizes"][size] = self.measure_size(options)
 
-        path = Path(options["output"]) if options["output"] else RESULTS_DIR / (
-            datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"-{connection.vendor}.json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2))
-        self.stdout.write("\n" + render_table(results))
-        self.stdout.write(f"\nRaw results: {path}")
+# ----------------------------------------------------------------------- child
 
-    def measure_size(self, options):
-        scenario = Scenario.build(pollers=options["pollers"])
-        measured = {"queries": scenario.count_queries()}
-        with Gunicorn(options) as server:
-            wrk = Wrk(server.port, options)
-            measured["floor"] = wrk.run("floor", scenario.floor())
-            measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
-            measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
-            measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
-            measured["admin_list"] = wrk.run("admin conversation list", scenario.admin_list())
-            measured["staff_list"] = wrk.run("staff conversation list", scenario.staff_list())
-            measured["detail"] = wrk.run("conversation page", scenario.detail_pages())
-            before = scenario.hot_count()
-            measured["post"] = wrk.run("post into one conversation", scenario.posts(), connections=16, warm_up=False)
-            post = measured["post"]
-            post["stored"] = scenario.hot_count() - before
-            # Every answered request must be a stored message (a request cut off when wrk
-            # stops may still be stored, so stored can exceed answered, never the reverse).
-            post["lost"] = max(0, post["requests"] - post["errors"] - post["stored"])
-            measured["post"]["seq_contiguous"] = scenario.hot_seq_contiguous()
-        for name, row in measured.items():
-            if name not in ("queries", "floor") and "rps" in row:
-                row["ratio_to_floor"] = round(row["rps"] / measured["floor"]["rps"], 3)
-        return measured
+def run_child(options):
+    from django.db import connection
+
+    sizes = [int(size) for size in options["sizes"].split(",")]
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", force=True, stdout=open(os.devnull, "w"))
+    machine = machine_description(connection)
+    print(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}", flush=True)
+
+    results = {"machine": machine, "options": {k: options[k] for k in (
+        "messages", "duration", "connections", "workers", "worker_class", "threads", "pollers")}, "sizes": {}}
+    made = 0
+    for size in sizes:
+        print(f"\n== {size:,} conversations: generating data…", flush=True)
+        started = time.monotonic()
+        call_command("seed_demo", force=True, scale=size - made, messages=options["messages"],
+                     stdout=open(os.devnull, "w"))
+        made = size
+        analyse(connection)
+        print(f"   generated in {time.monotonic() - started:.0f} s", flush=True)
+        results["sizes"][size] = measure_size(options)
+
+    path = Path(options["output"]) if options["output"] else RESULTS_DIR / (
+        datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"-{connection.vendor}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print("\n" + render_table(results))
+    print(f"\nRaw results: {path}")
+
+
+def measure_size(options):
+    scenario = Scenario.build(pollers=options["pollers"])
+    measured = {"queries": scenario.count_queries()}
+    with Gunicorn(options) as server:
+        wrk = Wrk(server.port, options)
+        measured["floor"] = wrk.run("floor", scenario.floor())
+        measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
+        measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
+        measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
+        measured["admin_list"] = wrk.run("admin conversation list", scenario.admin_list())
+        measured["staff_list"] = wrk.run("staff conversation list", scenario.staff_list())
+        measured["detail"] = wrk.run("conversation page", scenario.detail_pages())
+        before = scenario.hot_count()
+        measured["post"] = wrk.run("post into one conversation", scenario.posts(), connections=16, warm_up=False)
+        post = measured["post"]
+        post["stored"] = scenario.hot_count() - before
+        # Every answered request must be a stored message (a request cut off when wrk
+        # stops may still be stored, so stored can exceed answered, never the reverse).
+        post["lost"] = max(0, post["requests"] - post["errors"] - post["stored"])
+        measured["post"]["seq_contiguous"] = scenario.hot_seq_contiguous()
+    for name, row in measured.items():
+        if name not in ("queries", "floor") and "rps" in row:
+            row["ratio_to_floor"] = round(row["rps"] / measured["floor"]["rps"], 3)
+    return measured
 
 
 # ---------------------------------------------------------------------- data
@@ -272,7 +282,7 @@ class Gunicorn:
         argv = [str(gunicorn), "bench.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(self.options["workers"]), "--worker-class", self.options["worker_class"],
                 "--threads", str(self.options["threads"]), "--no-control-socket", "--log-level", "warning"]
-        self.process = subprocess.Popen(argv, cwd=settings.BASE_DIR, env=os.environ.copy())
+        self.process = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy())
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -282,7 +292,7 @@ class Gunicorn:
             except OSError:
                 time.sleep(0.2)
         self.process.kill()
-        raise CommandError("gunicorn did not start")
+        raise BenchError("gunicorn did not start")
 
     def __exit__(self, *exc):
         self.process.send_signal(signal.SIGTERM)
@@ -334,7 +344,7 @@ def bench_database_url():
     if url.startswith("mysql"):
         parts = urlsplit(url)
         return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench"))
-    return f"sqlite:///{Path(settings.BASE_DIR) / 'bench.sqlite3'}"
+    return f"sqlite:///{ROOT / 'bench.sqlite3'}"
 
 
 def recreate_database(url):
