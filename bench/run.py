@@ -1,87 +1,37 @@
-"""`python -m bench` (bin/bench): load-test the hot paths under gunicorn with wrk.
+"""The child process of `python -m bench`: make the data, measure, print the table.
 
-The parent process picks a separate benchmark database on the configured server
-(never the configured database itself), creates it empty, then re-runs itself
-as a child with DATABASE_URL pointing at it. The child makes the data
-through `seed_demo --scale`, signs people in, starts gunicorn as production
-would, drives it with wrk on loopback and prints a table. Every throughput is
-also given as a ratio to a bare Django view served by the same gunicorn
-(bench/wsgi.py), so machine noise cancels.
+It runs on the benchmark database with production-like settings (bench/launch.py).
+It makes the data through `seed_demo --scale`, signs people in, starts gunicorn as
+production would (bench/server.py), drives it with wrk on loopback and prints a
+table. Every throughput is also given as a ratio to a bare Django view served by
+the same gunicorn (bench/wsgi.py), so machine noise cancels.
 """
 
-import argparse
 import json
 import os
 import platform
-import secrets
-import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
+
+from bench import server
+from bench.database import analyse
+from bench.scenario import Scenario
 
 BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-RESULTS_DIR = ROOT / "bench-results"
-CHILD_FLAG = "DESIGNPI_BENCH_CHILD"
+RESULTS_DIR = server.ROOT / "bench-results"
 
 
-class BenchError(Exception):
-    """The benchmark cannot go on; shown as one line, without a traceback."""
-
-
-def argument_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m bench",
-        description="Benchmark polls, lists, pages and posting under gunicorn + wrk on a separate database.")
-    parser.add_argument("--sizes", default=None,
-                        help="comma-separated conversation counts (default: 1000,100000 on MySQL, 1000,10000 on SQLite)")
-    parser.add_argument("--messages", type=int, default=10, help="messages per generated conversation (default 10)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
-    parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
-    parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
-    parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
-    return parser
-
-
-def main(options):
-    """Run as the parent (make the database, start the child) or as the child (measure)."""
-    if not shutil.which("wrk"):
-        raise BenchError("wrk is not installed: sudo apt-get install wrk")
-    if os.environ.get(CHILD_FLAG):
-        return run_child(options)
-
-    url = options["database_url"] or bench_database_url()
-    vendor = "mysql" if url.startswith("mysql") else "sqlite"
-    recreate_database(url)
-    print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
-    env = {**os.environ, CHILD_FLAG: "1", "DATABASE_URL": url, **server_environment()}
-    argv = [sys.executable, "-m", "bench", *child_arguments(options, vendor)]
-    result = subprocess.run(argv, cwd=ROOT, env=env)
-    if result.returncode:
-        raise BenchError(f"benchmark failed (exit {result.returncode})")
-
-
-# ----------------------------------------------------------------------- child
-
-def run_child(options):
-    from django.db import connection
-
+def run(options):
     sizes = [int(size) for size in options["sizes"].split(",")]
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", force=True, stdout=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", force=True, stdout=quiet)
     machine = machine_description(connection)
     print(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}", flush=True)
 
@@ -91,8 +41,8 @@ def run_child(options):
     for size in sizes:
         print(f"\n== {size:,} conversations: generating data…", flush=True)
         started = time.monotonic()
-        call_command("seed_demo", force=True, scale=size - made, messages=options["messages"],
-                     stdout=open(os.devnull, "w"))
+        with open(os.devnull, "w") as quiet:
+            call_command("seed_demo", force=True, scale=size - made, messages=options["messages"], stdout=quiet)
         made = size
         analyse(connection)
         print(f"   generated in {time.monotonic() - started:.0f} s", flush=True)
@@ -109,8 +59,9 @@ def run_child(options):
 def measure_size(options):
     scenario = Scenario.build(pollers=options["pollers"])
     measured = {"queries": scenario.count_queries()}
-    with Gunicorn(options) as server:
-        wrk = Wrk(server.port, options)
+    with bench_gunicorn(options) as port:
+        time.sleep(1.0)  # let every worker boot
+        wrk = Wrk(port, options)
         measured["floor"] = wrk.run("floor", scenario.floor())
         measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
         measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
@@ -132,174 +83,11 @@ def measure_size(options):
     return measured
 
 
-# ---------------------------------------------------------------------- data
-
-class Scenario:
-    """Who polls, lists and posts during one size step, with signed-in sessions."""
-
-    def __init__(self, customers, conversations, admin, staff, hot, senders):
-        self.customers = customers
-        self.conversations = conversations
-        self.admin = admin
-        self.staff = staff
-        self.hot = hot
-        self.senders = senders
-
-    @classmethod
-    def build(cls, *, pollers):
-        from accounts.models import Role, User
-        from conversations.models import Conversation
-        from conversations.services import conversation_get_or_create_for_customer, conversation_post_message
-
-        conversations = list(
-            Conversation.objects.filter(source="customer", last_seq__gt=1).select_related("customer")
-            .order_by("-updated_at")[:pollers]
-        )
-        admin = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk").first()
-        staff = User.objects.get(email="sarah@designpi.com")
-        senders = []
-        for i in range(16):
-            sender, _ = User.objects.get_or_create(
-                email=f"bench-sender{i:02d}@bench.designpi.test",
-                defaults={"role": Role.ADMIN, "name": f"Bench sender {i}"},
-            )
-            senders.append(sender)
-        hot_customer, _ = User.objects.get_or_create(
-            email="hot@bench.designpi.test", defaults={"role": Role.CUSTOMER, "name": "Hot conversation"})
-        hot, created = conversation_get_or_create_for_customer(customer=hot_customer)
-        if created:
-            conversation_post_message(actor=hot_customer, conversation=hot, body="The hot conversation starts here.")
-        return cls([c.customer for c in conversations], conversations, admin, staff, hot, senders)
-
-    @staticmethod
-    def cookie(user):
-        return session_cookie(user)
-
-    def floor(self):
-        cookie = self.cookie(self.customers[0])
-        return [("GET", "/__bench__/floor", cookie, "", "")]
-
-    def idle_polls(self):
-        return [("GET", f"/portal/chat/messages/?after={c.last_seq}", self.cookie(c.customer), "", "")
-                for c in self.conversations]
-
-    def raw_polls(self):
-        return [("GET", f"/__bench__/raw-poll?after={c.last_seq}", self.cookie(c.customer), "", "")
-                for c in self.conversations]
-
-    def polls_with_one_message(self):
-        return [("GET", f"/portal/chat/messages/?after={c.last_seq - 1}", self.cookie(c.customer), "", "")
-                for c in self.conversations]
-
-    def admin_list(self):
-        return [("GET", "/admin/conversations/", self.cookie(self.admin), "", "")]
-
-    def staff_list(self):
-        return [("GET", "/staff/conversations/", self.cookie(self.staff), "", "")]
-
-    def detail_pages(self):
-        admin_cookie = self.cookie(self.admin)
-        return [("GET", f"/admin/conversations/{c.pk}/", admin_cookie, "", "") for c in self.conversations[:50]]
-
-    def posts(self):
-        lines = []
-        for sender in self.senders:
-            cookie, token = session_cookie(sender, with_csrf=True)
-            body = json.dumps({"body": f"Load test message from {sender.name}"})
-            lines.append(("POST", f"/api/conversations/{self.hot.pk}/messages", cookie, token, body))
-        return lines
-
-    def hot_count(self):
-        return self.hot.messages.count()
-
-    def hot_seq_contiguous(self):
-        seqs = list(self.hot.messages.order_by("seq").values_list("seq", flat=True))
-        return seqs == list(range(1, len(seqs) + 1))
-
-    def count_queries(self):
-        """Queries per request, measured in-process on the same database (session + user included)."""
-        from django.db import connection
-        from django.test import Client
-        from django.test.utils import CaptureQueriesContext
-
-        def count(user, path):
-            client = Client(HTTP_HOST="127.0.0.1")
-            client.force_login(user)
-            # Steady state, as under load: the first request may also mark messages read
-            # (one UPDATE), which every later one finds already done.
-            client.get(path)
-            with CaptureQueriesContext(connection) as queries:
-                response = client.get(path)
-            return {"queries": len(queries), "status": response.status_code}
-
-        first = self.conversations[0]
-        return {
-            "idle_poll": count(first.customer, f"/portal/chat/messages/?after={first.last_seq}"),
-            "poll_one": count(first.customer, f"/portal/chat/messages/?after={first.last_seq - 1}"),
-            "admin_list": count(self.admin, "/admin/conversations/"),
-            "staff_list": count(self.staff, "/staff/conversations/"),
-            "detail": count(self.admin, f"/admin/conversations/{first.pk}/"),
-        }
-
-
-def session_cookie(user, *, with_csrf=False):
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-    if not with_csrf:
-        return cookie
-    token = secrets.token_urlsafe(24)[:32].ljust(32, "a")
-    token = "".join(ch if ch.isalnum() else "a" for ch in token)
-    return f"{cookie}; {settings.CSRF_COOKIE_NAME}={token}", token
-
-
-def analyse(connection):
-    if connection.vendor == "mysql":
-        with connection.cursor() as cursor:
-            for table in ("conversations_conversation", "conversations_message", "tickets_supportticket", "accounts_user"):
-                cursor.execute(f"ANALYZE TABLE {table}")
-                cursor.fetchall()
-    elif connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-
-# ------------------------------------------------------------------- servers
-
-class Gunicorn:
-    def __init__(self, options):
-        self.options = options
-        self.port = free_port()
-
-    def __enter__(self):
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        argv = [str(gunicorn), "bench.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.options["workers"]), "--worker-class", self.options["worker_class"],
-                "--threads", str(self.options["threads"]), "--no-control-socket", "--log-level", "warning"]
-        self.process = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy())
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    time.sleep(1.0)  # let every worker boot
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.process.kill()
-        raise BenchError("gunicorn did not start")
-
-    def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def bench_gunicorn(options):
+    """The app as production serves it, plus bench/wsgi.py's two reference routes."""
+    return server.gunicorn("bench.wsgi:application", options=[
+        "--workers", str(options["workers"]), "--worker-class", options["worker_class"],
+        "--threads", str(options["threads"]), "--log-level", "warning"])
 
 
 class Wrk:
@@ -335,74 +123,6 @@ class Wrk:
         print(f"   {label:<28} {row['rps']:>9,.1f} req/s  p50 {row['p50_ms']:>7.2f} ms  p99 {row['p99_ms']:>7.2f} ms"
               f"  errors {errors}", flush=True)
         return row
-
-
-# ------------------------------------------------------------------- helpers
-
-def bench_database_url():
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("mysql"):
-        parts = urlsplit(url)
-        return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench"))
-    return f"sqlite:///{ROOT / 'bench.sqlite3'}"
-
-
-def recreate_database(url):
-    parts = urlsplit(url)
-    if parts.scheme.startswith("mysql"):
-        import MySQLdb
-
-        name = parts.path.lstrip("/")
-        connection = MySQLdb.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 3306,
-                                     user=parts.username or "root", password=parts.password or "")
-        cursor = connection.cursor()
-        cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        connection.close()
-    else:
-        path = Path(parts.path)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def server_environment():
-    """Production-like settings for gunicorn, minus TLS (wrk speaks plain HTTP on loopback)."""
-    return {
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-        # 16 senders posting flat out would trip the per-person limit by design.
-        "MESSAGE_RATE_LIMIT_PER_MINUTE": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def child_arguments(options, vendor):
-    sizes = options["sizes"] or ("1000,100000" if vendor == "mysql" else "1000,10000")
-    argv = ["--sizes", sizes]
-    for name in ("messages", "duration", "connections", "workers", "threads", "pollers"):
-        argv += [f"--{name}", str(options[name])]
-    argv += ["--worker-class", options["worker_class"]]
-    if options["output"]:
-        argv += ["--output", options["output"]]
-    return argv
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def redact(url):
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
 
 
 def machine_description(connection):
