@@ -9,8 +9,8 @@ customer's conversation) in hand-written SQL, without the ORM, the auth middlewa
 or the access checks: not something to ship, a measure of how much of the idle
 poll's cost is the database round trips themselves (docs/BENCHMARKS.md).
 
-Only `manage.py bench` starts this module; production serves designpi.wsgi, which
-has neither route.
+Only the benchmark (`python -m bench`) starts this module; production serves
+designpi.wsgi, which has neither route.
 """
 
 import os

@@ -2,7 +2,8 @@
 small TCP proxy that can stand between it and the database and be switched off.
 
 Only for MariaDB/MySQL test runs: the subprocess must reach the test database over
-the network (SQLite's test database lives in the test process's memory).
+the network (SQLite's test database lives in the test process's memory). Starting
+gunicorn and finding a free port are bench/server.py's, shared with the benchmark.
 """
 
 import contextlib
@@ -12,23 +13,15 @@ import re
 import selectors
 import socket
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench import server
+from bench.server import free_port  # one copy, shared with the benchmark (bench/server.py)
 
 
 class TcpProxy:
@@ -161,40 +154,21 @@ def database_url(*, port: int | None = None) -> str:
 @contextlib.contextmanager
 def gunicorn(*, database_url: str, workers: int = 1, threads: int = 2, env: dict | None = None):
     """Run the project under gunicorn on a free port; yields ``(host, port)``."""
-    port = free_port()
-    # A file, not a pipe: a pipe nobody reads fills up and blocks the workers' logging.
-    log = tempfile.TemporaryFile(mode="w+")
     process_env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
                    **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "designpi.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-         "--no-control-socket", "--timeout", "30", "--graceful-timeout", "2"],
-        cwd=ROOT, env=process_env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
+    options = ["--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+               "--timeout", "30", "--graceful-timeout", "2"]
+    with tempfile.TemporaryFile(mode="w+") as log, server.gunicorn(
+        "designpi.wsgi:application", options=options, env=process_env, log=log, ready=_answers_healthz,
+    ) as port:
+        yield (server.HOST, port)
+
+
+def _answers_healthz(port: int) -> bool:
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError("gunicorn exited:\n" + log.read())
-            try:
-                if request(("127.0.0.1", port), "GET", "/healthz", timeout=2)[0] in (200, 503):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start in 30 s")
-            time.sleep(0.1)
-        yield ("127.0.0.1", port)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        return request((server.HOST, port), "GET", "/healthz", timeout=2)[0] in (200, 503)
+    except OSError:
+        return False
 
 
 def request(address, method, path, *, session=None, headers=None, body=None, timeout=15):

@@ -1,0 +1,79 @@
+"""The parent process of `python -m bench`: its options, the benchmark database, the child.
+
+The parent picks a separate benchmark database on the configured server (never the
+configured database itself), creates it empty, then re-runs `python -m bench` as a
+child with DATABASE_URL pointing at it and production-like settings (bench/run.py).
+"""
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+
+from bench.database import bench_database_url, recreate_database, redact
+from bench.server import ROOT
+
+CHILD_FLAG = "DESIGNPI_BENCH_CHILD"
+
+
+class BenchError(Exception):
+    """The benchmark cannot go on; shown as one line, without a traceback."""
+
+
+def argument_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark polls, lists, pages and posting under gunicorn + wrk on a separate database.")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated conversation counts (default: 1000,100000 on MySQL, 1000,10000 on SQLite)")
+    parser.add_argument("--messages", type=int, default=10, help="messages per generated conversation (default 10)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
+    parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
+    parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
+    return parser
+
+
+def launch(options):
+    """Make the benchmark database, empty, and run the measuring child on it."""
+    url = options["database_url"] or bench_database_url()
+    vendor = "mysql" if url.startswith("mysql") else "sqlite"
+    recreate_database(url)
+    print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
+    env = {**os.environ, CHILD_FLAG: "1", "DATABASE_URL": url, **server_environment()}
+    argv = [sys.executable, "-m", "bench", *child_arguments(options, vendor)]
+    result = subprocess.run(argv, cwd=ROOT, env=env)
+    if result.returncode:
+        raise BenchError(f"benchmark failed (exit {result.returncode})")
+
+
+def server_environment():
+    """Production-like settings for gunicorn, minus TLS (wrk speaks plain HTTP on loopback)."""
+    return {
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        # 16 senders posting flat out would trip the per-person limit by design.
+        "MESSAGE_RATE_LIMIT_PER_MINUTE": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def child_arguments(options, vendor):
+    sizes = options["sizes"] or ("1000,100000" if vendor == "mysql" else "1000,10000")
+    argv = ["--sizes", sizes]
+    for name in ("messages", "duration", "connections", "workers", "threads", "pollers"):
+        argv += [f"--{name}", str(options[name])]
+    argv += ["--worker-class", options["worker_class"]]
+    if options["output"]:
+        argv += ["--output", options["output"]]
+    return argv

@@ -1,0 +1,180 @@
+"""The child process of `python -m bench`: make the data, measure, print the table.
+
+It runs on the benchmark database with production-like settings (bench/launch.py).
+It makes the data through `seed_demo --scale`, signs people in, starts gunicorn as
+production would (bench/server.py), drives it with wrk on loopback and prints a
+table. Every throughput is also given as a ratio to a bare Django view served by
+the same gunicorn (bench/wsgi.py), so machine noise cancels.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection
+
+from bench import server
+from bench.database import analyse
+from bench.scenario import Scenario
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = server.ROOT / "bench-results"
+
+
+def run(options):
+    sizes = [int(size) for size in options["sizes"].split(",")]
+    call_command("migrate", verbosity=0)
+    with open(os.devnull, "w") as quiet:
+        call_command("seed_demo", force=True, stdout=quiet)
+    machine = machine_description(connection)
+    print(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}", flush=True)
+
+    results = {"machine": machine, "options": {k: options[k] for k in (
+        "messages", "duration", "connections", "workers", "worker_class", "threads", "pollers")}, "sizes": {}}
+    made = 0
+    for size in sizes:
+        print(f"\n== {size:,} conversations: generating data…", flush=True)
+        started = time.monotonic()
+        with open(os.devnull, "w") as quiet:
+            call_command("seed_demo", force=True, scale=size - made, messages=options["messages"], stdout=quiet)
+        made = size
+        analyse(connection)
+        print(f"   generated in {time.monotonic() - started:.0f} s", flush=True)
+        results["sizes"][size] = measure_size(options)
+
+    path = Path(options["output"]) if options["output"] else RESULTS_DIR / (
+        datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"-{connection.vendor}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    print("\n" + render_table(results))
+    print(f"\nRaw results: {path}")
+
+
+def measure_size(options):
+    scenario = Scenario.build(pollers=options["pollers"])
+    measured = {"queries": scenario.count_queries()}
+    with bench_gunicorn(options) as port:
+        time.sleep(1.0)  # let every worker boot
+        wrk = Wrk(port, options)
+        measured["floor"] = wrk.run("floor", scenario.floor())
+        measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
+        measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
+        measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
+        measured["admin_list"] = wrk.run("admin conversation list", scenario.admin_list())
+        measured["staff_list"] = wrk.run("staff conversation list", scenario.staff_list())
+        measured["detail"] = wrk.run("conversation page", scenario.detail_pages())
+        before = scenario.hot_count()
+        measured["post"] = wrk.run("post into one conversation", scenario.posts(), connections=16, warm_up=False)
+        post = measured["post"]
+        post["stored"] = scenario.hot_count() - before
+        # Every answered request must be a stored message (a request cut off when wrk
+        # stops may still be stored, so stored can exceed answered, never the reverse).
+        post["lost"] = max(0, post["requests"] - post["errors"] - post["stored"])
+        measured["post"]["seq_contiguous"] = scenario.hot_seq_contiguous()
+    for name, row in measured.items():
+        if name not in ("queries", "floor") and "rps" in row:
+            row["ratio_to_floor"] = round(row["rps"] / measured["floor"]["rps"], 3)
+    return measured
+
+
+def bench_gunicorn(options):
+    """The app as production serves it, plus bench/wsgi.py's two reference routes."""
+    return server.gunicorn("bench.wsgi:application", options=[
+        "--workers", str(options["workers"]), "--worker-class", options["worker_class"],
+        "--threads", str(options["threads"]), "--log-level", "warning"])
+
+
+class Wrk:
+    def __init__(self, port, options):
+        self.port = port
+        self.options = options
+
+    def run(self, label, lines, connections=None, warm_up=True):
+        connections = connections or self.options["connections"]
+        with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+            for line in lines:
+                handle.write("\t".join(line) + "\n")
+            requests_file = handle.name
+        # A short warm-up, then the measured run.
+        argv = ["wrk", "-t", "2", "-c", str(connections), "--latency", "-s", str(BENCH_DIR / "requests.lua"),
+                f"http://127.0.0.1:{self.port}/"]
+        env = {**os.environ, "BENCH_REQUESTS": requests_file}
+        if warm_up:
+            subprocess.run([*argv[:1], "-d", "2s", *argv[1:]], env=env, capture_output=True, text=True)
+        output = subprocess.run([*argv[:1], "-d", f"{self.options['duration']}s", *argv[1:]],
+                                env=env, capture_output=True, text=True).stdout
+        os.unlink(requests_file)
+        stats = json.loads(output.split("BENCH-JSON ", 1)[1].splitlines()[0])
+        seconds = stats["duration_us"] / 1e6
+        errors = stats["errors_status"] + stats["errors_connect"] + stats["errors_timeout"]
+        row = {
+            "rps": round(stats["requests"] / seconds, 1),
+            "p50_ms": round(stats["p50_us"] / 1000, 2),
+            "p99_ms": round(stats["p99_us"] / 1000, 2),
+            "requests": stats["requests"],
+            "errors": errors,
+        }
+        print(f"   {label:<28} {row['rps']:>9,.1f} req/s  p50 {row['p50_ms']:>7.2f} ms  p99 {row['p99_ms']:>7.2f} ms"
+              f"  errors {errors}", flush=True)
+        return row
+
+
+def machine_description(connection):
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT VERSION()" if connection.vendor == "mysql" else "SELECT sqlite_version()")
+        version = cursor.fetchone()[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "database": f"{connection.vendor} {version}",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+    }
+
+
+def render_table(results):
+    rows = [
+        ("floor", "bare Django view (204, no database)"),
+        ("idle_poll", "idle poll (204)"),
+        ("raw_poll", "reference: its 3 reads in hand-written SQL (not shipped)"),
+        ("poll_one", "poll returning one message"),
+        ("admin_list", "admin conversation list"),
+        ("staff_list", "staff conversation list"),
+        ("detail", "conversation page"),
+        ("post", "post into one conversation (16 senders)"),
+    ]
+    out = ["| conversations | what | req/s | ×floor | p50 ms | p99 ms | queries | errors |",
+           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for size, measured in results["sizes"].items():
+        for key, label in rows:
+            row = measured[key]
+            queries = measured["queries"].get(key, {}).get("queries", "–")
+            ratio = row.get("ratio_to_floor", 1.0 if key == "floor" else "–")
+            extra = ""
+            if key == "post":
+                extra = f" (stored {row['stored']:,}, lost {row['lost']}, seq 1..n: {row['seq_contiguous']})"
+            out.append(f"| {int(size):,} | {label}{extra} | {row['rps']:,.1f} | {ratio} | {row['p50_ms']} | "
+                       f"{row['p99_ms']} | {queries} | {row['errors']} |")
+    sizes = list(results["sizes"])
+    if len(sizes) >= 2:
+        small, large = results["sizes"][sizes[0]], results["sizes"][sizes[-1]]
+        out.append("")
+        for key in ("admin_list", "staff_list", "detail"):
+            slowdown = small[key]["rps"] / large[key]["rps"] if large[key]["rps"] else float("inf")
+            out.append(f"- {key}: {slowdown:.2f}× slower at {int(sizes[-1]):,} than at {int(sizes[0]):,} conversations")
+    return "\n".join(out)
