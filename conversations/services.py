@@ -96,6 +96,9 @@ def conversation_post_message(
     (leads have no account; used by seed_demo and inbound channels). The conversation
     is re-read under a row lock *through the visibility rule*, so a staff member who
     lost the assignment a moment ago cannot post (raises Conversation.DoesNotExist).
+
+    ``client_token`` is the sender's idempotency key: a second post with the same key
+    by the same sender returns the first message. Someone else's key never matches.
     """
     body = message_clean_body(body)
     if actor is not None:
@@ -109,7 +112,10 @@ def conversation_post_message(
             raise PermissionDenied("Only a lead conversation accepts a message without a sender.")
 
         if client_token:
-            duplicate = locked.messages.filter(client_token=client_token).first()
+            # Only the same sender's message is ever a duplicate. Lead messages have
+            # sender NULL, which the unique index never compares equal: for them this
+            # lookup, under the conversation lock, is the only deduplication.
+            duplicate = locked.messages.filter(sender=actor, client_token=client_token).first()
             if duplicate is not None:
                 return duplicate
 

@@ -325,3 +325,39 @@ def test_opening_a_lead_conversation_reuses_the_newest_and_is_for_admins(alice_l
     assert created and not created_again
     assert first.pk == again.pk
     assert Conversation.objects.filter(lead=alice_lead).count() == 1
+
+
+# --- issue 9: idempotency keys belong to their sender (A5) ---------------------------
+
+
+def test_a_client_token_is_only_its_senders_key(john, johns_conversation, admin_user, sarah):
+    """A customer who used a token first must not make the staff reply with that token
+    vanish (it used to come back as the customer's message, nothing stored)."""
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    johns = conversation_post_message(actor=john, conversation=johns_conversation, body="from John", client_token="T")
+
+    sarahs = conversation_post_message(actor=sarah, conversation=johns_conversation, body="from Sarah", client_token="T")
+
+    assert sarahs.pk != johns.pk
+    assert (sarahs.sender, sarahs.body, sarahs.seq) == (sarah, "from Sarah", 2)
+    assert list(Message.objects.order_by("seq").values_list("sender", "body")) == [
+        (john.pk, "from John"), (sarah.pk, "from Sarah"),
+    ]
+    # Each sender's retry still finds their own message, and only theirs.
+    assert conversation_post_message(actor=sarah, conversation=johns_conversation, body="from Sarah", client_token="T").pk == sarahs.pk
+    assert conversation_post_message(actor=john, conversation=johns_conversation, body="from John", client_token="T").pk == johns.pk
+    assert Message.objects.count() == 2
+
+
+def test_a_leads_retried_send_is_one_message_and_the_teams_token_stays_its_own(lead_conversation, admin_user):
+    """Lead messages have no sender: the unique index never sees two NULLs as equal, so
+    the lookup under the conversation lock is what makes their retry one message."""
+    leads = conversation_post_message(actor=None, conversation=lead_conversation, body="Pricing?", client_token="L")
+    assert conversation_post_message(actor=None, conversation=lead_conversation, body="Pricing?", client_token="L").pk == leads.pk
+
+    admins = conversation_post_message(actor=admin_user, conversation=lead_conversation, body="Our prices", client_token="L")
+
+    assert admins.pk != leads.pk
+    assert (admins.sender, admins.body) == (admin_user, "Our prices")
+    assert Message.objects.count() == 2
+
