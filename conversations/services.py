@@ -101,9 +101,12 @@ def conversation_post_message(
     by the same sender returns the first message. Someone else's key never matches.
     """
     body = message_clean_body(body)
-    if actor is not None:
-        _check_rate_limit(actor)
     with transaction.atomic():
+        # Lock order, everywhere in this module: the conversation row first, then user
+        # rows. It has to be this way round because InnoDB takes shared locks on the
+        # referenced user rows (sender, the ticket's assignee) when a message or ticket
+        # is inserted under the conversation lock; locking a user row before a
+        # conversation row would deadlock with that.
         queryset = Conversation.objects.select_for_update()
         if actor is not None:
             queryset = queryset.visible_to(actor)
@@ -118,6 +121,9 @@ def conversation_post_message(
             duplicate = locked.messages.filter(sender=actor, client_token=client_token).first()
             if duplicate is not None:
                 return duplicate
+
+        if actor is not None:
+            _check_rate_limit(actor)
 
         from_participant = actor is None or locked.is_participant(actor)
         now = timezone.now()
@@ -209,10 +215,15 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
 
 
 def _check_rate_limit(actor: User) -> None:
-    """A coarse per-person limit, counted in the database so every worker shares it."""
+    """A per-person limit across all conversations, counted in the database so every
+    worker shares it. Call it inside the posting transaction, after the conversation
+    lock: the sender's user row is locked before counting, so one person's posts
+    (into any conversation, from any worker) count and insert one at a time and the
+    limit is exact, not count-then-insert."""
     limit = settings.MESSAGE_RATE_LIMIT_PER_MINUTE
     if not limit:
         return
+    User.objects.select_for_update().values_list("pk", flat=True).get(pk=actor.pk)
     since = timezone.now() - RATE_LIMIT_WINDOW
     if Message.objects.filter(sender=actor, created_at__gte=since).count() >= limit:
         logger.warning("message rate limit hit user=%s", actor.pk)
