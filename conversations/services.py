@@ -153,13 +153,22 @@ def conversation_post_message(
 
 
 def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
-    """An admin sets or clears the assignee; the ticket follows (SPEC §4.3)."""
+    """An admin sets or clears the assignee; the ticket follows (SPEC §4.3).
+
+    The assignee is re-read under a row lock inside the transaction (the caller's
+    instance may be older than a deactivation), so the assignment never lands on an
+    account that is no longer an active team member: ValidationError instead.
+    """
     if not actor.is_admin:
         raise PermissionDenied("Only admins can assign conversations.")
-    if assignee is not None:
-        _check_assignee(assignee)
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if assignee is not None:
+            # Conversation row, then user row (the module's lock order). The user lock
+            # waits for a deactivation in flight (accounts.services.user_deactivate
+            # updates the row), so we judge the committed state, not a stale instance.
+            assignee = User.objects.select_for_update().filter(pk=assignee.pk).first()
+            _check_assignee(assignee)
         if locked.assigned_to_id == (assignee.pk if assignee else None):
             _copy_state(source=locked, target=conversation)
             return conversation
@@ -176,11 +185,17 @@ def conversation_assign(*, actor: User, conversation: Conversation, assignee: Us
 
 
 def conversation_set_status(*, actor: User, conversation: Conversation, status: str) -> Conversation:
-    """An admin or the assigned staff member changes the status; the ticket follows (SPEC §4.4)."""
+    """An admin or the assigned staff member changes the status; the ticket follows (SPEC §4.4).
+
+    The row is re-read under the lock *through the visibility rule*: a staff member
+    whose conversation was reassigned a moment ago gets Conversation.DoesNotExist
+    (404, "not yours"), like any other unseen conversation. PermissionDenied (403) is
+    left for someone who can see it but may not change it (its customer).
+    """
     if status not in Status.values:
         raise ValidationError(f"Unknown status {status!r}.", code="invalid_choice")
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = Conversation.objects.select_for_update().visible_to(actor).get(pk=conversation.pk)
         if not (actor.is_admin or (actor.role == Role.STAFF and locked.assigned_to_id == actor.pk)):
             raise PermissionDenied("Only an admin or the assigned staff member can change the status.")
         if locked.status == status:
@@ -230,8 +245,8 @@ def _check_rate_limit(actor: User) -> None:
         raise RateLimited(retry_after=int(RATE_LIMIT_WINDOW.total_seconds()))
 
 
-def _check_assignee(assignee: User) -> None:
-    if not assignee.is_active or assignee.role not in (Role.ADMIN, Role.STAFF):
+def _check_assignee(assignee: User | None) -> None:
+    if assignee is None or not assignee.is_active or assignee.role not in (Role.ADMIN, Role.STAFF):
         raise ValidationError("Conversations can only be assigned to an active team member.", code="invalid_assignee")
 
 

@@ -229,9 +229,12 @@ def test_status_change_by_admin_and_assigned_staff_only(john, johns_conversation
     conversation_set_status(actor=admin_user, conversation=johns_conversation, status=Status.RESOLVED)
     assert SupportTicket.objects.get().status == Status.RESOLVED
 
-    for outsider in (mike, john):
-        with pytest.raises(PermissionDenied):
-            conversation_set_status(actor=outsider, conversation=johns_conversation, status=Status.CLOSED)
+    # Mike cannot see it: "not yours" is "not found" (issue 9 A12). John can see it but
+    # may not change it: 403.
+    with pytest.raises(Conversation.DoesNotExist):
+        conversation_set_status(actor=mike, conversation=johns_conversation, status=Status.CLOSED)
+    with pytest.raises(PermissionDenied):
+        conversation_set_status(actor=john, conversation=johns_conversation, status=Status.CLOSED)
     johns_conversation.refresh_from_db()
     assert johns_conversation.status == Status.RESOLVED
 
@@ -361,3 +364,45 @@ def test_a_leads_retried_send_is_one_message_and_the_teams_token_stays_its_own(l
     assert (admins.sender, admins.body) == (admin_user, "Our prices")
     assert Message.objects.count() == 2
 
+
+# --- issue 9: races that answered wrongly (A12) ----------------------------------------
+
+
+def test_assigning_someone_deactivated_a_moment_ago_is_refused(john, johns_conversation, admin_user, sarah):
+    """The caller (a form, the API) checked the assignee a moment earlier; the service
+    must judge the account as it is now, not the instance it was handed."""
+    from accounts.models import User
+    from accounts.services import user_deactivate
+
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    checked_by_the_form = User.objects.get(pk=sarah.pk)
+    user_deactivate(actor=admin_user, user=User.objects.get(pk=sarah.pk))
+    assert checked_by_the_form.is_active  # stale: still says active
+
+    with pytest.raises(ValidationError, match="active team member"):
+        conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=checked_by_the_form)
+
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.assigned_to is None
+    assert SupportTicket.objects.get().assigned_to is None
+
+
+def test_a_status_change_after_losing_the_conversation_is_not_found_not_forbidden(
+    john, johns_conversation, admin_user, sarah, mike
+):
+    """Sarah's page loaded the conversation, then an admin gave it to Mike: her status
+    change is "not yours" (DoesNotExist, a 404), like any conversation she cannot see."""
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    loaded_by_sarahs_page = Conversation.objects.get(pk=johns_conversation.pk)
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=mike)
+
+    with pytest.raises(Conversation.DoesNotExist):
+        conversation_set_status(actor=sarah, conversation=loaded_by_sarahs_page, status=Status.RESOLVED)
+
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.OPEN
+    assert SupportTicket.objects.get().status == Status.OPEN
+    # Mike, who has it now, may change it.
+    conversation_set_status(actor=mike, conversation=loaded_by_sarahs_page, status=Status.RESOLVED)
+    assert SupportTicket.objects.get().status == Status.RESOLVED
