@@ -134,14 +134,21 @@ class Message(models.Model):
     seq = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Idempotency key sent by the form, so a double-clicked or retried send is one message.
+    # Idempotency key sent by the client, so a double-clicked or retried send is one
+    # message. It is the *sender's* key: unique per (conversation, sender), so a token
+    # another participant chose first can never swallow someone else's message.
     client_token = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
-            models.UniqueConstraint(fields=["conversation", "client_token"], name="message_unique_client_token"),
+            # Lead messages have sender NULL, and NULLs never clash in a unique index (SQLite
+            # and MariaDB alike): for them the lookup under the conversation row lock in
+            # conversation_post_message is what deduplicates.
+            models.UniqueConstraint(
+                fields=["conversation", "sender", "client_token"], name="message_unique_sender_client_token"
+            ),
             models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
             models.CheckConstraint(condition=~Q(body=""), name="message_body_not_empty"),
         ]

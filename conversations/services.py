@@ -96,11 +96,17 @@ def conversation_post_message(
     (leads have no account; used by seed_demo and inbound channels). The conversation
     is re-read under a row lock *through the visibility rule*, so a staff member who
     lost the assignment a moment ago cannot post (raises Conversation.DoesNotExist).
+
+    ``client_token`` is the sender's idempotency key: a second post with the same key
+    by the same sender returns the first message. Someone else's key never matches.
     """
     body = message_clean_body(body)
-    if actor is not None:
-        _check_rate_limit(actor)
     with transaction.atomic():
+        # Lock order, everywhere in this module: the conversation row first, then user
+        # rows. It has to be this way round because InnoDB takes shared locks on the
+        # referenced user rows (sender, the ticket's assignee) when a message or ticket
+        # is inserted under the conversation lock; locking a user row before a
+        # conversation row would deadlock with that.
         queryset = Conversation.objects.select_for_update()
         if actor is not None:
             queryset = queryset.visible_to(actor)
@@ -109,9 +115,15 @@ def conversation_post_message(
             raise PermissionDenied("Only a lead conversation accepts a message without a sender.")
 
         if client_token:
-            duplicate = locked.messages.filter(client_token=client_token).first()
+            # Only the same sender's message is ever a duplicate. Lead messages have
+            # sender NULL, which the unique index never compares equal: for them this
+            # lookup, under the conversation lock, is the only deduplication.
+            duplicate = locked.messages.filter(sender=actor, client_token=client_token).first()
             if duplicate is not None:
                 return duplicate
+
+        if actor is not None:
+            _check_rate_limit(actor)
 
         from_participant = actor is None or locked.is_participant(actor)
         now = timezone.now()
@@ -141,13 +153,22 @@ def conversation_post_message(
 
 
 def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
-    """An admin sets or clears the assignee; the ticket follows (SPEC §4.3)."""
+    """An admin sets or clears the assignee; the ticket follows (SPEC §4.3).
+
+    The assignee is re-read under a row lock inside the transaction (the caller's
+    instance may be older than a deactivation), so the assignment never lands on an
+    account that is no longer an active team member: ValidationError instead.
+    """
     if not actor.is_admin:
         raise PermissionDenied("Only admins can assign conversations.")
-    if assignee is not None:
-        _check_assignee(assignee)
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if assignee is not None:
+            # Conversation row, then user row (the module's lock order). The user lock
+            # waits for a deactivation in flight (accounts.services.user_deactivate
+            # updates the row), so we judge the committed state, not a stale instance.
+            assignee = User.objects.select_for_update().filter(pk=assignee.pk).first()
+            _check_assignee(assignee)
         if locked.assigned_to_id == (assignee.pk if assignee else None):
             _copy_state(source=locked, target=conversation)
             return conversation
@@ -164,11 +185,17 @@ def conversation_assign(*, actor: User, conversation: Conversation, assignee: Us
 
 
 def conversation_set_status(*, actor: User, conversation: Conversation, status: str) -> Conversation:
-    """An admin or the assigned staff member changes the status; the ticket follows (SPEC §4.4)."""
+    """An admin or the assigned staff member changes the status; the ticket follows (SPEC §4.4).
+
+    The row is re-read under the lock *through the visibility rule*: a staff member
+    whose conversation was reassigned a moment ago gets Conversation.DoesNotExist
+    (404, "not yours"), like any other unseen conversation. PermissionDenied (403) is
+    left for someone who can see it but may not change it (its customer).
+    """
     if status not in Status.values:
         raise ValidationError(f"Unknown status {status!r}.", code="invalid_choice")
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = Conversation.objects.select_for_update().visible_to(actor).get(pk=conversation.pk)
         if not (actor.is_admin or (actor.role == Role.STAFF and locked.assigned_to_id == actor.pk)):
             raise PermissionDenied("Only an admin or the assigned staff member can change the status.")
         if locked.status == status:
@@ -203,18 +230,23 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
 
 
 def _check_rate_limit(actor: User) -> None:
-    """A coarse per-person limit, counted in the database so every worker shares it."""
+    """A per-person limit across all conversations, counted in the database so every
+    worker shares it. Call it inside the posting transaction, after the conversation
+    lock: the sender's user row is locked before counting, so one person's posts
+    (into any conversation, from any worker) count and insert one at a time and the
+    limit is exact, not count-then-insert."""
     limit = settings.MESSAGE_RATE_LIMIT_PER_MINUTE
     if not limit:
         return
+    User.objects.select_for_update().values_list("pk", flat=True).get(pk=actor.pk)
     since = timezone.now() - RATE_LIMIT_WINDOW
     if Message.objects.filter(sender=actor, created_at__gte=since).count() >= limit:
         logger.warning("message rate limit hit user=%s", actor.pk)
         raise RateLimited(retry_after=int(RATE_LIMIT_WINDOW.total_seconds()))
 
 
-def _check_assignee(assignee: User) -> None:
-    if not assignee.is_active or assignee.role not in (Role.ADMIN, Role.STAFF):
+def _check_assignee(assignee: User | None) -> None:
+    if assignee is None or not assignee.is_active or assignee.role not in (Role.ADMIN, Role.STAFF):
         raise ValidationError("Conversations can only be assigned to an active team member.", code="invalid_assignee")
 
 

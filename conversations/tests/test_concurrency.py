@@ -10,6 +10,7 @@ from accounts.models import Role
 from conversations.models import Conversation, Message, Status
 from conversations.selectors import message_list_for
 from conversations.services import (
+    RateLimited,
     conversation_assign,
     conversation_get_or_create_for_customer,
     conversation_post_message,
@@ -181,3 +182,78 @@ def test_a_late_committing_message_still_reaches_a_poller_in_order():
     assert order == [("slow committed", 1), ("fast committed", 2)]
     conversation.refresh_from_db()
     assert [m.body for m in message_list_for(conversation, after=0)] == ["slow", "fast"]
+
+
+# --- issue 9 A6: the posting rate limit is exact under parallel posts -----------------
+
+RATE_LIMIT = 5
+BURST = 12
+
+
+def _rate_limit_outcome(results, errors):
+    """(stored, refused) from run_in_threads; anything but RateLimited fails the test."""
+    unexpected = [error for error in errors if error is not None and not isinstance(error, RateLimited)]
+    assert unexpected == []
+    return sum(result is not None for result in results), sum(isinstance(error, RateLimited) for error in errors)
+
+
+def test_parallel_posts_by_one_customer_stop_exactly_at_the_rate_limit(settings):
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = RATE_LIMIT
+    customer = CustomerFactory(email="flood-one@example.test")
+    conversation, _ = conversation_get_or_create_for_customer(customer=customer)
+
+    results, errors = run_in_threads(
+        lambda i: conversation_post_message(actor=customer, conversation=conversation, body=f"flood {i}").pk, BURST
+    )
+
+    assert _rate_limit_outcome(results, errors) == (RATE_LIMIT, BURST - RATE_LIMIT)
+    assert Message.objects.filter(sender=customer).count() == RATE_LIMIT
+    conversation.refresh_from_db()
+    assert conversation.last_seq == RATE_LIMIT
+
+
+def test_parallel_posts_by_one_staff_member_into_many_conversations_stop_exactly_at_the_rate_limit(settings):
+    """The limit is per person across conversations: the conversation locks alone would
+    let these through (each thread holds a different one); the sender's row lock does not."""
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = RATE_LIMIT
+    admin = AdminFactory(email="flood-admin@example.test")
+    staff = StaffFactory(email="flood-staff@example.test")
+    conversations = []
+    for i in range(BURST):
+        conversation, _ = conversation_get_or_create_for_customer(customer=CustomerFactory(email=f"c{i}@example.test"))
+        conversation_assign(actor=admin, conversation=conversation, assignee=staff)
+        conversations.append(conversation)
+
+    results, errors = run_in_threads(
+        lambda i: conversation_post_message(actor=staff, conversation=conversations[i], body=f"reply {i}").pk, BURST
+    )
+
+    assert _rate_limit_outcome(results, errors) == (RATE_LIMIT, BURST - RATE_LIMIT)
+    assert Message.objects.filter(sender=staff).count() == RATE_LIMIT
+
+
+def test_first_customer_messages_and_the_assignees_replies_at_once_never_deadlock(settings):
+    """The lock order (conversation row, then user rows) agrees with the shared lock
+    InnoDB takes on the staff member's user row when a first message creates a ticket
+    assigned to them; the opposite order deadlocks here (OperationalError 1213)."""
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = 1000  # on, so every sender's row is locked
+    admin = AdminFactory(email="order-admin@example.test")
+    staff = StaffFactory(email="order-staff@example.test")
+    pairs_per_round, rounds = 8, 4
+
+    for round_ in range(rounds):
+        pairs = []  # fresh conversations: only a first message creates the ticket
+        for i in range(pairs_per_round):
+            customer = CustomerFactory(email=f"order{round_}-{i}@example.test")
+            conversation, _ = conversation_get_or_create_for_customer(customer=customer)
+            conversation_assign(actor=admin, conversation=conversation, assignee=staff)
+            pairs.append((customer, conversation))
+
+        def post(i, pairs=pairs):
+            customer, conversation = pairs[i // 2]
+            actor = customer if i % 2 == 0 else staff
+            return conversation_post_message(actor=actor, conversation=conversation, body=f"at once {i}").pk
+
+        _, errors = run_in_threads(post, 2 * pairs_per_round)
+        assert errors == [None] * (2 * pairs_per_round)
+    assert SupportTicket.objects.filter(assigned_to=staff).count() == pairs_per_round * rounds

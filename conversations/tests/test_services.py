@@ -229,9 +229,12 @@ def test_status_change_by_admin_and_assigned_staff_only(john, johns_conversation
     conversation_set_status(actor=admin_user, conversation=johns_conversation, status=Status.RESOLVED)
     assert SupportTicket.objects.get().status == Status.RESOLVED
 
-    for outsider in (mike, john):
-        with pytest.raises(PermissionDenied):
-            conversation_set_status(actor=outsider, conversation=johns_conversation, status=Status.CLOSED)
+    # Mike cannot see it: "not yours" is "not found" (issue 9 A12). John can see it but
+    # may not change it: 403.
+    with pytest.raises(Conversation.DoesNotExist):
+        conversation_set_status(actor=mike, conversation=johns_conversation, status=Status.CLOSED)
+    with pytest.raises(PermissionDenied):
+        conversation_set_status(actor=john, conversation=johns_conversation, status=Status.CLOSED)
     johns_conversation.refresh_from_db()
     assert johns_conversation.status == Status.RESOLVED
 
@@ -325,3 +328,81 @@ def test_opening_a_lead_conversation_reuses_the_newest_and_is_for_admins(alice_l
     assert created and not created_again
     assert first.pk == again.pk
     assert Conversation.objects.filter(lead=alice_lead).count() == 1
+
+
+# --- issue 9: idempotency keys belong to their sender (A5) ---------------------------
+
+
+def test_a_client_token_is_only_its_senders_key(john, johns_conversation, admin_user, sarah):
+    """A customer who used a token first must not make the staff reply with that token
+    vanish (it used to come back as the customer's message, nothing stored)."""
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    johns = conversation_post_message(actor=john, conversation=johns_conversation, body="from John", client_token="T")
+
+    sarahs = conversation_post_message(actor=sarah, conversation=johns_conversation, body="from Sarah", client_token="T")
+
+    assert sarahs.pk != johns.pk
+    assert (sarahs.sender, sarahs.body, sarahs.seq) == (sarah, "from Sarah", 2)
+    assert list(Message.objects.order_by("seq").values_list("sender", "body")) == [
+        (john.pk, "from John"), (sarah.pk, "from Sarah"),
+    ]
+    # Each sender's retry still finds their own message, and only theirs.
+    assert conversation_post_message(actor=sarah, conversation=johns_conversation, body="from Sarah", client_token="T").pk == sarahs.pk
+    assert conversation_post_message(actor=john, conversation=johns_conversation, body="from John", client_token="T").pk == johns.pk
+    assert Message.objects.count() == 2
+
+
+def test_a_leads_retried_send_is_one_message_and_the_teams_token_stays_its_own(lead_conversation, admin_user):
+    """Lead messages have no sender: the unique index never sees two NULLs as equal, so
+    the lookup under the conversation lock is what makes their retry one message."""
+    leads = conversation_post_message(actor=None, conversation=lead_conversation, body="Pricing?", client_token="L")
+    assert conversation_post_message(actor=None, conversation=lead_conversation, body="Pricing?", client_token="L").pk == leads.pk
+
+    admins = conversation_post_message(actor=admin_user, conversation=lead_conversation, body="Our prices", client_token="L")
+
+    assert admins.pk != leads.pk
+    assert (admins.sender, admins.body) == (admin_user, "Our prices")
+    assert Message.objects.count() == 2
+
+
+# --- issue 9: races that answered wrongly (A12) ----------------------------------------
+
+
+def test_assigning_someone_deactivated_a_moment_ago_is_refused(john, johns_conversation, admin_user, sarah):
+    """The caller (a form, the API) checked the assignee a moment earlier; the service
+    must judge the account as it is now, not the instance it was handed."""
+    from accounts.models import User
+    from accounts.services import user_deactivate
+
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    checked_by_the_form = User.objects.get(pk=sarah.pk)
+    user_deactivate(actor=admin_user, user=User.objects.get(pk=sarah.pk))
+    assert checked_by_the_form.is_active  # stale: still says active
+
+    with pytest.raises(ValidationError, match="active team member"):
+        conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=checked_by_the_form)
+
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.assigned_to is None
+    assert SupportTicket.objects.get().assigned_to is None
+
+
+def test_a_status_change_after_losing_the_conversation_is_not_found_not_forbidden(
+    john, johns_conversation, admin_user, sarah, mike
+):
+    """Sarah's page loaded the conversation, then an admin gave it to Mike: her status
+    change is "not yours" (DoesNotExist, a 404), like any conversation she cannot see."""
+    conversation_post_message(actor=john, conversation=johns_conversation, body="hello")
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    loaded_by_sarahs_page = Conversation.objects.get(pk=johns_conversation.pk)
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=mike)
+
+    with pytest.raises(Conversation.DoesNotExist):
+        conversation_set_status(actor=sarah, conversation=loaded_by_sarahs_page, status=Status.RESOLVED)
+
+    johns_conversation.refresh_from_db()
+    assert johns_conversation.status == Status.OPEN
+    assert SupportTicket.objects.get().status == Status.OPEN
+    # Mike, who has it now, may change it.
+    conversation_set_status(actor=mike, conversation=loaded_by_sarahs_page, status=Status.RESOLVED)
+    assert SupportTicket.objects.get().status == Status.RESOLVED

@@ -71,3 +71,32 @@ def test_simultaneous_first_sends_through_the_portal_make_one_conversation():
     assert Conversation.objects.count() == 1
     assert Message.objects.count() == 10
     assert SupportTicket.objects.count() == 1
+
+
+def test_parallel_api_posts_by_one_staff_member_stop_exactly_at_the_rate_limit(settings):
+    """Issue 9 A6: twelve simultaneous posts by one person into twelve conversations,
+    limit five: five 201s and seven 429s with Retry-After, never a 500."""
+    from conversations.services import conversation_assign, conversation_get_or_create_for_customer
+    from tests.factories import AdminFactory, StaffFactory
+
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = 5
+    admin = AdminFactory(email="http-flood-admin@example.test")
+    staff = StaffFactory(email="http-flood-staff@example.test")
+    conversation_ids = []
+    for i in range(12):
+        conversation, _ = conversation_get_or_create_for_customer(customer=CustomerFactory(email=f"h{i}@example.test"))
+        conversation_assign(actor=admin, conversation=conversation, assignee=staff)
+        conversation_ids.append(conversation.pk)
+    clients = [signed_in(staff) for _ in range(12)]
+
+    def post(i):
+        response = clients[i].post(f"/api/conversations/{conversation_ids[i]}/messages",
+                                   json.dumps({"body": f"reply {i}"}), content_type="application/json")
+        return response.status_code, response.get("Retry-After")
+
+    results, errors = run_in_threads(post, 12)
+
+    assert errors == [None] * 12
+    assert sorted(status for status, _ in results) == [201] * 5 + [429] * 7
+    assert {retry for status, retry in results if status == 429} == {"60"}
+    assert Message.objects.filter(sender=staff).count() == 5
