@@ -40,17 +40,27 @@ def connection_id() -> int:
         return cursor.fetchone()[0]
 
 
-def wait_until_blocked_on_row_lock(connection_id: int, timeout: float = 10.0) -> None:
-    """Return once connection ``connection_id`` is inside a SELECT … FOR UPDATE that has
-    not returned, i.e. it waits for a row lock another transaction holds. Observed in
-    information_schema.PROCESSLIST (a user sees its own connections without PROCESS),
-    so a race test proves the race happened instead of assuming it after a sleep."""
+def wait_until_blocked_on_row_lock(connection_id: int | None = None, *, table: str | None = None,
+                                   timeout: float = 10.0) -> None:
+    """Return once another connection to the test database (``connection_id`` if given)
+    is inside a SELECT … FOR UPDATE (on ``table`` if given) that has not returned, i.e.
+    it waits for a row lock another transaction holds. Observed in
+    information_schema.PROCESSLIST (a user sees its own connections without the PROCESS
+    privilege), so a race test proves the race happened instead of assuming it after a sleep."""
+    sql = ("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+           "AND DB = DATABASE() AND COMMAND = 'Query' AND INFO LIKE %s")
+    params = ["%FOR UPDATE%"]
+    if connection_id is not None:
+        sql += " AND ID = %s"
+        params.append(connection_id)
+    if table is not None:
+        sql += " AND INFO LIKE %s"
+        params.append(f"%`{table}`%")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT INFO FROM information_schema.PROCESSLIST WHERE ID = %s", [connection_id])
-            row = cursor.fetchone()
-        if row and row[0] and "FOR UPDATE" in row[0].upper():
-            return
+            cursor.execute(sql, params)
+            if cursor.fetchone()[0]:
+                return
         time.sleep(0.005)
-    raise AssertionError(f"connection {connection_id} never waited for a row lock within {timeout} s")
+    raise AssertionError(f"no connection ({connection_id or 'any'}) waited for a row lock on {table or 'any table'}")
