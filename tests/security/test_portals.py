@@ -4,6 +4,7 @@ nothing but read marks (17), body limits and bad input (28, 29, 30), the posting
 rate limit (429), a reassignment taking effect at once (5) and badges (6)."""
 
 import json
+import re
 
 import pytest
 from django.test import Client
@@ -123,25 +124,53 @@ def state(world):
     return Message.objects.count(), conversation.status, conversation.assigned_to_id, ticket.priority
 
 
-@pytest.mark.parametrize("how", ["no token", "another session's token", "foreign origin"])
-def test_html_forms_refuse_requests_without_a_valid_csrf_token(world, how):
-    """SECURITY_CASES 16."""
+# Each persona's own page (where its forms live) and another signed-in person.
+HOME_PAGE = {"john": "/portal/chat/", "jane": "/portal/chat/", "sarah": "/staff/conversations/",
+             "mike": "/staff/conversations/", "admin": "/admin/conversations/"}
+SOMEONE_ELSE = {"john": "jane", "sarah": "mike", "admin": "mike"}
+CSRF_REFUSALS = {
+    "no token": "CSRF token missing",
+    "another session's token": "CSRF token from the 'X-Csrftoken' HTTP header incorrect",
+    "foreign origin": "Origin checking failed",
+}
+
+
+def csrf_token_on_the_page(client, path) -> str:
+    """The masked token a real page hands its scripts (htmx's X-CSRFToken header)."""
+    page = client.get(path)
+    assert page.status_code == 200, path
+    match = re.search(r'hx-headers=\'\{"X-CSRFToken": "([A-Za-z0-9]{64})"\}\'', page.content.decode())
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("how", list(CSRF_REFUSALS))
+def test_html_forms_refuse_requests_without_a_valid_csrf_token(world, how, caplog):
+    """SECURITY_CASES 16. Each request is right in every way but one: the client has its
+    own valid csrftoken cookie from a page it loaded, and then either sends no token,
+    sends a real token from another signed-in person's page, or sends its own token
+    from a foreign Origin. The refusal must name that one fault (logged by
+    designpi.views.csrf_failure), never a missing cookie."""
     before = state(world)
     for who, path, data in html_changes(world):
         client = Client(enforce_csrf_checks=True)
         client.force_login(world[who])
+        own_token = csrf_token_on_the_page(client, HOME_PAGE[who])
+        assert client.cookies["csrftoken"].value
         extra = {}
-        if how != "no token":
+        if how == "another session's token":
             other = Client()
-            other.get("/accounts/login/")
-            token = other.cookies["csrftoken"].value
-            if how == "foreign origin":
-                client.cookies["csrftoken"] = token  # a valid cookie/token pair, from the wrong site
-                extra["HTTP_ORIGIN"] = "https://evil.example"
-            extra["HTTP_X_CSRFTOKEN"] = token
+            other.force_login(world[SOMEONE_ELSE[who]])
+            extra["HTTP_X_CSRFTOKEN"] = csrf_token_on_the_page(other, HOME_PAGE[SOMEONE_ELSE[who]])
+            assert extra["HTTP_X_CSRFTOKEN"] != own_token
+        elif how == "foreign origin":
+            extra = {"HTTP_X_CSRFTOKEN": own_token, "HTTP_ORIGIN": "https://evil.example"}
+        caplog.clear()
         response = client.post(path, data, **extra)
         assert response.status_code == 403, (how, path, response.status_code)
         assert "DesignPi Support" in response.content.decode()
+        refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("csrf refused")]
+        assert len(refusals) == 1 and CSRF_REFUSALS[how] in refusals[0], (how, path, refusals)
     assert state(world) == before
 
 
