@@ -8,9 +8,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message
-from conversations.services import conversation_assign, conversation_post_message
+from conversations.services import conversation_assign, conversation_post_message, conversation_start_for_lead
+from tests.factories import LeadFactory
 from tests.personas import client_for
 from tickets.models import SupportTicket
 
@@ -69,21 +71,55 @@ def pages_showing_johns_thread(world):
     }
 
 
+def pages_showing_the_lead(world, lead_conversation):
+    return {
+        "console leads": ("admin", "/admin/leads/", {}),
+        "console lead thread": ("admin", f"/admin/conversations/{lead_conversation.pk}/", {}),
+        "console lead poll": ("admin", f"/admin/conversations/{lead_conversation.pk}/messages/", {"after": 0}),
+    }
+
+
+# Where each marked-up text must be shown (escaped), so the test cannot pass because
+# a page stopped showing it; every page is checked for live markup either way.
+SHOWN_ON = {
+    "customer-name": ["staff list", "staff thread", "console list", "console thread", "console people"],
+    "customer-company": ["staff thread", "console thread", "console people"],
+    "staff-name": ["portal chat", "portal poll", "console thread", "console people"],
+    "lead-name": ["console leads", "console lead thread", "console list"],
+    "lead-company": ["console leads", "console lead thread"],
+    "lead-notes": ["console leads"],
+    "body": ["portal chat", "portal poll", "staff thread", "staff poll", "console thread", "console poll"],
+}
+
+
 @pytest.mark.parametrize("payload", XSS)
 def test_markup_in_messages_and_names_is_shown_as_text_everywhere(world, payload):
-    """SECURITY_CASES 13."""
-    john = world["john"]
-    john.name = payload
-    john.save(update_fields=["name"])
-    conversation_post_message(actor=john, conversation=world["johns"], body=payload)
-    conversation_post_message(actor=world["sarah"], conversation=world["johns"], body=f"reply {payload}")
-    for label, (who, path, query) in pages_showing_johns_thread(world).items():
+    """SECURITY_CASES 13: the customer's name and company, the name of the team member
+    the customer sees looking after them and replying, a lead's name, company and
+    notes, and message bodies. Each text carries its own tag, so every page's
+    expected text is checked one by one."""
+    text = {tag: f"{payload} {tag}" for tag in SHOWN_ON}
+    john, sarah = world["john"], world["sarah"]
+    john.name, john.company = text["customer-name"], text["customer-company"]
+    john.save(update_fields=["name", "company"])
+    sarah.name = text["staff-name"]
+    sarah.save(update_fields=["name"])
+    lead = LeadFactory(name=text["lead-name"], company=text["lead-company"], notes=text["lead-notes"])
+    lead_conversation = conversation_start_for_lead(actor=world["admin"], lead=lead)
+    conversation_post_message(actor=world["admin"], conversation=lead_conversation, body=text["body"])
+    conversation_post_message(actor=john, conversation=world["johns"], body=text["body"])
+    conversation_post_message(actor=sarah, conversation=world["johns"], body=f"reply {text['body']}")
+    pages = {**pages_showing_johns_thread(world), **pages_showing_the_lead(world, lead_conversation)}
+    for label, (who, path, query) in pages.items():
         response = client_for(world[who]).get(path, query)
         assert response.status_code == 200, label
         body = response.content.decode()
         assert payload not in body, label
         for live in ("<script>alert", "<img src=x", "<svg onload", "<div hx-get=/accounts"):
             assert live not in body, (label, live)
+        for tag, labels in SHOWN_ON.items():
+            if label in labels:
+                assert escape(text[tag]) in body, (label, tag)
 
 
 @pytest.mark.parametrize("payload", LINKS)
