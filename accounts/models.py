@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from designpi.validators import reject_control_characters
@@ -66,9 +67,27 @@ class User(AbstractBaseUser):
     class Meta:
         ordering = ["name", "email"]
         indexes = [models.Index(fields=["role", "is_active"], name="user_role_active_idx")]
+        constraints = [
+            # One account per address, whatever the spelling. With `unique=True` this holds
+            # on both databases: SQLite compares case-sensitively, so only lower case may be
+            # stored; MariaDB's case-insensitive collation already makes the unique index
+            # refuse a second spelling. (A unique index on Lower("email") would be the obvious
+            # way, but MySQL/MariaDB have no expression indexes: Django skips it there, W043.)
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")),
+                name="user_email_lower_case",
+                violation_error_message="Email addresses are stored in lower case.",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
+
+    def clean(self):
+        # Every form (the data admin's people pages too) stores the address the way the
+        # manager does; otherwise a capital letter would fail the constraint above.
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
 
     @property
     def display_name(self) -> str:

@@ -1,13 +1,62 @@
 import logging
 from urllib.parse import urlencode, urlsplit
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 
 from .client_ip import client_ip_address
+from .http import error_response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than ``MAX_REQUEST_BYTES`` before anything reads it.
+
+    DATA_UPLOAD_MAX_MEMORY_SIZE leaves out the file parts of a multipart body, which
+    Django streams to a temporary file without a limit, and CsrfViewMiddleware parses
+    the body (request.POST) for anyone who sends a csrftoken cookie, signed in or not.
+    So the decision is taken here, from the headers alone: the body is never touched.
+
+    A body without a Content-Length (``Transfer-Encoding: chunked``) gets 411: its size
+    is only known after reading it, and Django's WSGIRequest would read none of it
+    anyway (LimitedStream with a limit of 0), silently handing the view an empty form.
+
+    Sits after SecurityMiddleware and WhiteNoise, before everything that reads the
+    session, cookies or body. The refusal is passed through the CSP, X-Frame-Options
+    and private-cache middleware itself, so it carries the same headers as any page
+    (SecurityMiddleware, outside us, adds the rest).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        meta = request.META
+        if meta.get("HTTP_TRANSFER_ENCODING"):
+            return _refuse(request, 411, "Send the request body with a Content-Length header; "
+                                         "bodies of unknown length are not accepted.")
+        declared = meta.get("CONTENT_LENGTH") or "0"
+        # ASCII digits only: int() would also take "+5", " 5" or "١٢".
+        if not (declared.isascii() and declared.isdigit()):
+            return _refuse(request, 400, "The Content-Length header is not a number of bytes.")
+        limit = settings.MAX_REQUEST_BYTES
+        if int(declared) > limit:
+            return _refuse(request, 413, f"The request body is larger than the {limit:,} bytes this server accepts.")
+        return self.get_response(request)
+
+
+def _refuse(request, status: int, reason: str):
+    """The refusal, wrapped in the header middleware that sit after us in MIDDLEWARE,
+    so it carries the same CSP, X-Frame-Options and Cache-Control as any answer."""
+
+    def answer(request):
+        return error_response(request, status, reason)
+
+    return XFrameOptionsMiddleware(CSPMiddleware(PrivateCacheMiddleware(answer)))(request)
 
 
 class HtmxLoginRedirectMiddleware:

@@ -66,6 +66,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session, CSRF and everything else that may read the body: an oversized
+    # body is refused from its headers alone. After SecurityMiddleware, so the refusal
+    # still gets the HTTPS redirect and its headers; after WhiteNoise, which reads no body.
+    "designpi.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -218,6 +222,12 @@ CONTENT_SECURITY_POLICY = {
 # Largest request body Django will read into memory (a message is at most 5,000
 # characters; 256 KiB is generous and keeps a 10 MB body from growing a worker).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Largest request body at all, file parts included (which the setting above leaves out):
+# a larger Content-Length is answered 413 before the body is read
+# (designpi.middleware.RequestSizeLimitMiddleware). Match it in the reverse proxy.
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
+if MAX_REQUEST_BYTES < 1:
+    raise ImproperlyConfigured("MAX_REQUEST_BYTES must be a positive number of bytes.")
 
 # Coarse per-user limit on posting messages (per minute), kept in the database.
 MESSAGE_RATE_LIMIT_PER_MINUTE = env.int("MESSAGE_RATE_LIMIT_PER_MINUTE", default=30)

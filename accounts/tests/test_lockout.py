@@ -15,6 +15,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from accounts.models import User
+from tests.answers import comparable
+from tests.factories import CustomerFactory
 from tests.personas import PASSWORD
 
 LOGIN_URL = "/accounts/login/"
@@ -55,13 +58,22 @@ def test_right_password_signs_in(john):
     assert is_signed_in(sign_in(john.email, PASSWORD))
 
 
-def test_unknown_email_and_wrong_password_look_the_same(john):
-    """SECURITY_CASES 8."""
-    unknown = sign_in("nobody@example.test", "wrong-password")
-    wrong = sign_in(john.email, "wrong-password")
-    assert unknown.status_code == wrong.status_code == 200
-    message = "That email and password do not match an active account."
-    assert message in unknown.content.decode() and message in wrong.content.decode()
+def test_unknown_email_wrong_password_and_inactive_account_look_the_same(john):
+    """SECURITY_CASES 8: the whole answer (status, headers, cookies, body) is the same,
+    apart from the CSRF token and nonce and the typed email shown back in its field.
+    Same-length addresses, so even Content-Length cannot tell them apart."""
+    inactive = CustomerFactory(email="jake@example.test", is_active=False)
+    unknown_email = "jxhn@example.test"
+    assert len(unknown_email) == len(john.email) == len(inactive.email)
+    assert not User.objects.filter(email=unknown_email).exists()
+    answers = {
+        "unknown email": comparable(sign_in(unknown_email, "wrong-password"), typed_email=unknown_email),
+        "wrong password": comparable(sign_in(john.email, "wrong-password"), typed_email=john.email),
+        "inactive account": comparable(sign_in(inactive.email, PASSWORD), typed_email=inactive.email),
+    }
+    assert answers["wrong password"]["status"] == 200
+    assert "That email and password do not match an active account." in answers["wrong password"]["body"]
+    assert answers["unknown email"] == answers["wrong password"] == answers["inactive account"]
 
 
 def test_repeated_failures_lock_the_account_from_that_address_even_with_the_right_password(john):

@@ -4,12 +4,15 @@ nothing but read marks (17), body limits and bad input (28, 29, 30), the posting
 rate limit (429), a reassignment taking effect at once (5) and badges (6)."""
 
 import json
+import re
 
 import pytest
 from django.test import Client
+from django.utils.html import escape
 
 from conversations.models import MESSAGE_MAX_LENGTH, Conversation, Message
-from conversations.services import conversation_assign, conversation_post_message
+from conversations.services import conversation_assign, conversation_post_message, conversation_start_for_lead
+from tests.factories import LeadFactory
 from tests.personas import client_for
 from tickets.models import SupportTicket
 
@@ -59,21 +62,55 @@ def pages_showing_johns_thread(world):
     }
 
 
+def pages_showing_the_lead(world, lead_conversation):
+    return {
+        "console leads": ("admin", "/admin/leads/", {}),
+        "console lead thread": ("admin", f"/admin/conversations/{lead_conversation.pk}/", {}),
+        "console lead poll": ("admin", f"/admin/conversations/{lead_conversation.pk}/messages/", {"after": 0}),
+    }
+
+
+# Where each marked-up text must be shown (escaped), so the test cannot pass because
+# a page stopped showing it; every page is checked for live markup either way.
+SHOWN_ON = {
+    "customer-name": ["staff list", "staff thread", "console list", "console thread", "console people"],
+    "customer-company": ["staff thread", "console thread", "console people"],
+    "staff-name": ["portal chat", "portal poll", "console thread", "console people"],
+    "lead-name": ["console leads", "console lead thread", "console list"],
+    "lead-company": ["console leads", "console lead thread"],
+    "lead-notes": ["console leads"],
+    "body": ["portal chat", "portal poll", "staff thread", "staff poll", "console thread", "console poll"],
+}
+
+
 @pytest.mark.parametrize("payload", XSS)
 def test_markup_in_messages_and_names_is_shown_as_text_everywhere(world, payload):
-    """SECURITY_CASES 13."""
-    john = world["john"]
-    john.name = payload
-    john.save(update_fields=["name"])
-    conversation_post_message(actor=john, conversation=world["johns"], body=payload)
-    conversation_post_message(actor=world["sarah"], conversation=world["johns"], body=f"reply {payload}")
-    for label, (who, path, query) in pages_showing_johns_thread(world).items():
+    """SECURITY_CASES 13: the customer's name and company, the name of the team member
+    the customer sees looking after them and replying, a lead's name, company and
+    notes, and message bodies. Each text carries its own tag, so every page's
+    expected text is checked one by one."""
+    text = {tag: f"{payload} {tag}" for tag in SHOWN_ON}
+    john, sarah = world["john"], world["sarah"]
+    john.name, john.company = text["customer-name"], text["customer-company"]
+    john.save(update_fields=["name", "company"])
+    sarah.name = text["staff-name"]
+    sarah.save(update_fields=["name"])
+    lead = LeadFactory(name=text["lead-name"], company=text["lead-company"], notes=text["lead-notes"])
+    lead_conversation = conversation_start_for_lead(actor=world["admin"], lead=lead)
+    conversation_post_message(actor=world["admin"], conversation=lead_conversation, body=text["body"])
+    conversation_post_message(actor=john, conversation=world["johns"], body=text["body"])
+    conversation_post_message(actor=sarah, conversation=world["johns"], body=f"reply {text['body']}")
+    pages = {**pages_showing_johns_thread(world), **pages_showing_the_lead(world, lead_conversation)}
+    for label, (who, path, query) in pages.items():
         response = client_for(world[who]).get(path, query)
         assert response.status_code == 200, label
         body = response.content.decode()
         assert payload not in body, label
         for live in ("<script>alert", "<img src=x", "<svg onload", "<div hx-get=/accounts"):
             assert live not in body, (label, live)
+        for tag, labels in SHOWN_ON.items():
+            if label in labels:
+                assert escape(text[tag]) in body, (label, tag)
 
 
 @pytest.mark.parametrize("payload", LINKS)
@@ -114,25 +151,53 @@ def state(world):
     return Message.objects.count(), conversation.status, conversation.assigned_to_id, ticket.priority
 
 
-@pytest.mark.parametrize("how", ["no token", "another session's token", "foreign origin"])
-def test_html_forms_refuse_requests_without_a_valid_csrf_token(world, how):
-    """SECURITY_CASES 16."""
+# Each persona's own page (where its forms live) and another signed-in person.
+HOME_PAGE = {"john": "/portal/chat/", "jane": "/portal/chat/", "sarah": "/staff/conversations/",
+             "mike": "/staff/conversations/", "admin": "/admin/conversations/"}
+SOMEONE_ELSE = {"john": "jane", "sarah": "mike", "admin": "mike"}
+CSRF_REFUSALS = {
+    "no token": "CSRF token missing",
+    "another session's token": "CSRF token from the 'X-Csrftoken' HTTP header incorrect",
+    "foreign origin": "Origin checking failed",
+}
+
+
+def csrf_token_on_the_page(client, path) -> str:
+    """The masked token a real page hands its scripts (htmx's X-CSRFToken header)."""
+    page = client.get(path)
+    assert page.status_code == 200, path
+    match = re.search(r'hx-headers=\'\{"X-CSRFToken": "([A-Za-z0-9]{64})"\}\'', page.content.decode())
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("how", list(CSRF_REFUSALS))
+def test_html_forms_refuse_requests_without_a_valid_csrf_token(world, how, caplog):
+    """SECURITY_CASES 16. Each request is right in every way but one: the client has its
+    own valid csrftoken cookie from a page it loaded, and then either sends no token,
+    sends a real token from another signed-in person's page, or sends its own token
+    from a foreign Origin. The refusal must name that one fault (logged by
+    designpi.views.csrf_failure), never a missing cookie."""
     before = state(world)
     for who, path, data in html_changes(world):
         client = Client(enforce_csrf_checks=True)
         client.force_login(world[who])
+        own_token = csrf_token_on_the_page(client, HOME_PAGE[who])
+        assert client.cookies["csrftoken"].value
         extra = {}
-        if how != "no token":
+        if how == "another session's token":
             other = Client()
-            other.get("/accounts/login/")
-            token = other.cookies["csrftoken"].value
-            if how == "foreign origin":
-                client.cookies["csrftoken"] = token  # a valid cookie/token pair, from the wrong site
-                extra["HTTP_ORIGIN"] = "https://evil.example"
-            extra["HTTP_X_CSRFTOKEN"] = token
+            other.force_login(world[SOMEONE_ELSE[who]])
+            extra["HTTP_X_CSRFTOKEN"] = csrf_token_on_the_page(other, HOME_PAGE[SOMEONE_ELSE[who]])
+            assert extra["HTTP_X_CSRFTOKEN"] != own_token
+        elif how == "foreign origin":
+            extra = {"HTTP_X_CSRFTOKEN": own_token, "HTTP_ORIGIN": "https://evil.example"}
+        caplog.clear()
         response = client.post(path, data, **extra)
         assert response.status_code == 403, (how, path, response.status_code)
         assert "DesignPi Support" in response.content.decode()
+        refusals = [r.getMessage() for r in caplog.records if r.getMessage().startswith("csrf refused")]
+        assert len(refusals) == 1 and CSRF_REFUSALS[how] in refusals[0], (how, path, refusals)
     assert state(world) == before
 
 
