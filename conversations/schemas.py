@@ -91,7 +91,8 @@ class MessageIn(Schema):
     client_token: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
-        description="Optional idempotency key: a retried POST with the same key returns the first message.",
+        description="Optional idempotency key, yours alone: a retried POST with the same key returns your first "
+        "message with it (201) instead of posting again. Another person's key never matches yours.",
     )
 
 
