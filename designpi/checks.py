@@ -16,7 +16,7 @@ def trusted_proxies_check(app_configs=None, **kwargs):
                  "$proxy_add_x_forwarded_for;).",
             id="designpi.W001",
         ))
-    if any(network.prefixlen == 0 for network in settings.TRUSTED_PROXIES):
+    if any(getattr(network, "prefixlen", None) == 0 for network in settings.TRUSTED_PROXIES):
         warnings.append(Warning(
             "TRUSTED_PROXIES trusts every address (0.0.0.0/0 or ::/0): any client can choose the "
             "address its sign-in attempts are counted against.",

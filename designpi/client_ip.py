@@ -9,8 +9,10 @@ so both halves must be impossible to vary at will:
   the first untrusted address is the client. Whatever a client wrote into the header
   stands to the left of that and is never read (SECURITY_CASES 21). A client that
   reaches gunicorn directly is not a trusted proxy, so its header is ignored;
-* when no address can be told (an empty REMOTE_ADDR, as gunicorn gives on a Unix
-  socket; a trusted proxy that sent no usable X-Forwarded-For), the answer is None
+* gunicorn on a Unix socket gives an empty REMOTE_ADDR; the header is then believed
+  only when TRUSTED_PROXIES includes the word "unix";
+* when no address can be told (an empty REMOTE_ADDR without "unix"; a trusted proxy
+  that sent no usable X-Forwarded-For), the answer is None
   and sign-in is refused (accounts/signin_guard.py) rather than keying everyone on
   one shared value;
 * the name is normalised the way the login form and User.objects.get_by_natural_key
@@ -24,23 +26,33 @@ from django.conf import settings
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def parse_trusted_proxies(raw: str) -> tuple[Network, ...]:
-    """TRUSTED_PROXIES as written in the environment: comma-separated addresses or
-    CIDR ranges. A ValueError names the entry that is wrong, for a start-up message."""
-    networks = []
+# In TRUSTED_PROXIES: connections on gunicorn's Unix socket come from the proxy. They
+# carry no address (REMOTE_ADDR is empty), so only an explicit word can trust them;
+# whoever may write to the socket file is the operator's choice.
+UNIX_SOCKET = "unix"
+
+
+def parse_trusted_proxies(raw: str) -> tuple[Network | str, ...]:
+    """TRUSTED_PROXIES as written in the environment: comma-separated addresses, CIDR
+    ranges or the word "unix". A ValueError names the entry that is wrong, for a
+    start-up message."""
+    trusted = []
     for entry in (part.strip() for part in (raw or "").split(",")):
         if not entry:
+            continue
+        if entry.lower() == UNIX_SOCKET:
+            trusted.append(UNIX_SOCKET)
             continue
         try:
             network = ipaddress.ip_network(entry, strict=True)
         except ValueError as error:
             # strict: "10.0.0.1/8" is more likely a typo than a wish to trust 10.0.0.0/8.
             raise ValueError(
-                f"TRUSTED_PROXIES entry {entry!r} is not an IP address or a CIDR range "
-                f"({error}); use e.g. 127.0.0.1, 10.0.0.0/8 or fd00::/8, comma-separated."
+                f"TRUSTED_PROXIES entry {entry!r} is not an IP address, a CIDR range or \"unix\" "
+                f"({error}); use e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8 or unix, comma-separated."
             ) from None
-        networks.append(_unmapped_network(network))
-    return tuple(networks)
+        trusted.append(_unmapped_network(network))
+    return tuple(trusted)
 
 
 def _unmapped_network(network: Network) -> Network:
@@ -63,14 +75,19 @@ def _parse_ip(value: str):
 
 
 def _is_trusted_proxy(address) -> bool:
-    return any(address in network for network in settings.TRUSTED_PROXIES)
+    return any(address in network for network in settings.TRUSTED_PROXIES if network != UNIX_SOCKET)
 
 
 def client_ip_address(request) -> str | None:
     """The client's address, or None when it cannot be told (see the module docstring)."""
-    remote = _parse_ip(request.META.get("REMOTE_ADDR", ""))
-    if remote is None or not _is_trusted_proxy(remote):
-        return str(remote) if remote is not None else None
+    raw_remote = request.META.get("REMOTE_ADDR", "")
+    if not raw_remote.strip():
+        if UNIX_SOCKET not in settings.TRUSTED_PROXIES:
+            return None
+    else:
+        remote = _parse_ip(raw_remote)
+        if remote is None or not _is_trusted_proxy(remote):
+            return str(remote) if remote is not None else None
     hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     client = None
     for hop in reversed(hops):

@@ -66,6 +66,12 @@ def assert_locked(response):
     ("::1, 127.0.0.1", "::1", "::ffff:203.0.113.10", "203.0.113.10"),
     # The request started on the proxy host itself: every hop is trusted.
     ("127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"),
+    # gunicorn on a Unix socket: no REMOTE_ADDR; the header counts only if "unix" is trusted.
+    ("unix", "", "127.0.0.1, 203.0.113.10", "203.0.113.10"),
+    ("unix, 10.0.0.0/8", "", "203.0.113.10, 10.0.0.7", "203.0.113.10"),
+    ("unix", "198.51.100.66", "203.0.113.10", "198.51.100.66"),  # a TCP client is not the socket
+    ("unix", "", None, None),
+    ("127.0.0.1", "", "203.0.113.10", None),
     # No usable address: None, never a shared stand-in.
     ("", "", None, None),
     ("", "unix:/run/gunicorn.sock", None, None),
@@ -118,6 +124,14 @@ def test_without_a_client_address_sign_in_is_refused_clearly_and_nothing_is_stor
     assert not SignInFailure.objects.exists()
     # No shared bucket was filled: John, from a real address, is not locked out.
     assert is_signed_in(sign_in(john.email, PASSWORD, remote=HOME_IP))
+
+
+def test_behind_a_proxy_on_gunicorns_unix_socket_each_client_has_its_own_lock(settings, john):
+    settings.TRUSTED_PROXIES = parse_trusted_proxies("unix")
+    for _ in range(LIMIT):
+        sign_in(john.email, "wrong-password", remote="", forwarded=ATTACKER_IP)
+    assert_locked(sign_in(john.email, PASSWORD, remote="", forwarded=ATTACKER_IP))
+    assert is_signed_in(sign_in(john.email, PASSWORD, remote="", forwarded=HOME_IP))
 
 
 def test_a_proxy_that_sends_no_forwarded_for_does_not_become_one_shared_bucket(behind_nginx, john, caplog):

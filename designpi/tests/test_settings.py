@@ -76,9 +76,9 @@ def test_argon2_is_the_first_password_hasher():
 def test_trusted_proxies_take_addresses_and_ranges_of_both_families():
     code = "from django.conf import settings; print(' '.join(str(n) for n in settings.TRUSTED_PROXIES))"
     result = manage("shell", "--no-imports", "-c", code,
-                    env={**PRODUCTION_ENV, "TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8"})
+                    env={**PRODUCTION_ENV, "TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8,unix"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-4:] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]
+    assert result.stdout.split()[-5:] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8", "unix"]
 
 
 @pytest.mark.parametrize("value", ["nginx", "10.0.0.1/8", "300.1.1.1", "127.0.0.1;10.0.0.1"])
@@ -86,7 +86,7 @@ def test_a_bad_trusted_proxies_value_stops_start_up_with_a_clear_message(value):
     result = manage("check", env={**PRODUCTION_ENV, "TRUSTED_PROXIES": value})
     assert result.returncode != 0
     assert "ImproperlyConfigured: TRUSTED_PROXIES entry" in result.stderr
-    assert "is not an IP address or a CIDR range" in result.stderr
+    assert "is not an IP address, a CIDR range or" in result.stderr
 
 
 @pytest.mark.parametrize("value", ["1", "0"])
