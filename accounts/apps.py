@@ -1,6 +1,24 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from designpi.checks import trusted_proxies_check
+
+        # A successful sign-in takes back the failure its credential check was counted as.
+        user_logged_in.connect(_signin_succeeded, dispatch_uid="accounts.signin_succeeded")
+        # designpi/ is not an app; its deployment checks are registered from here.
+        checks.register(trusted_proxies_check, checks.Tags.security, deploy=True)
+
+
+def _signin_succeeded(sender, request, user, **kwargs):
+    from . import signin_guard
+
+    if request is not None:
+        signin_guard.succeeded(request)

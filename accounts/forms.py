@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 from designpi.http import PageForm
 
+from . import signin_guard
 from .models import Role
 
 
@@ -28,6 +30,25 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self):
         return self.cleaned_data["username"].strip().lower()
+
+
+class GuardedPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, with the old password checked the way a sign-in is:
+    through authenticate(), so the same lock (axes, keyed on this account and the
+    client address) and the same ceilings refuse it before anything is hashed, and a
+    wrong old password counts as a failed sign-in of this account."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        checked = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        signin_guard.succeeded(self.request)
+        return old_password
 
 
 class PeopleFilterForm(PageForm):

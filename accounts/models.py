@@ -121,3 +121,28 @@ class User(AbstractBaseUser):
 
     def get_short_name(self):
         return self.display_name
+
+
+class SignInFailure(models.Model):
+    """One credential check that did not succeed, for the ceilings per account and per
+    client network (accounts/signin_guard.py). A row is written before the password is
+    checked and deleted again if the check succeeds, so parallel attempts cannot all
+    slip under a ceiling; rows older than the windows are removed by
+    `manage.py signin_cleanup`."""
+
+    # The sign-in name as typed and normalised ("" when none was given): unknown
+    # accounts are counted exactly like real ones.
+    account = models.CharField(max_length=254, blank=True)
+    # IPv4: the address; IPv6: its /64 ("2001:db8:1:2::/64").
+    network = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "at"], name="signinfailure_account_at_idx"),
+            models.Index(fields=["network", "at"], name="signinfailure_network_at_idx"),
+            models.Index(fields=["at"], name="signinfailure_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"sign-in failure {self.account or '-'} from {self.network} at {self.at:%Y-%m-%d %H:%M:%S}"

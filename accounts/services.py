@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from .models import User
+from .models import SignInFailure, User
 
 
 def user_create(*, email: str, password: str | None, **fields) -> User:
@@ -29,3 +29,20 @@ def user_end_sessions(*, user: User) -> int:
             session.delete()
             ended += 1
     return ended
+
+
+def signin_failure_record(*, account: str, network: str) -> int:
+    """Count a credential check against its account and network before the password is
+    checked (see accounts/signin_guard.py); returns the row's id to forget it again."""
+    return SignInFailure.objects.create(account=account[:254], network=network).pk
+
+
+def signin_failure_forget(*, pk: int) -> None:
+    """The check it was recorded for succeeded, or was refused unread: not a failure."""
+    SignInFailure.objects.filter(pk=pk).delete()
+
+
+def signin_records_prune(*, older_than) -> int:
+    """Delete ceiling counters older than a moment; they no longer count in any window."""
+    deleted, _ = SignInFailure.objects.filter(at__lt=older_than).delete()
+    return deleted

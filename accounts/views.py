@@ -6,8 +6,11 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from designpi.http import error_response
+
+from . import signin_guard
 from .decorators import admin_required
-from .forms import EmailAuthenticationForm, PeopleFilterForm
+from .forms import EmailAuthenticationForm, GuardedPasswordChangeForm, PeopleFilterForm
 from .models import Role
 from .selectors import user_list_for
 
@@ -28,6 +31,11 @@ class LoginView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        if signin_guard.client_address_unknown(request):
+            return error_response(request, 503, signin_guard.UNKNOWN_ADDRESS_MESSAGE)
+        return super().post(request, *args, **kwargs)
+
     def get_default_redirect_url(self):
         return home_url_for(self.request.user)
 
@@ -38,8 +46,20 @@ class LogoutView(auth_views.LogoutView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """A wrong old password counts toward the sign-in lock; a locked account gets the
+    lock answer (accounts.forms.GuardedPasswordChangeForm, axes' middleware)."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password_change_done")
+    form_class = GuardedPasswordChangeForm
+
+    def post(self, request, *args, **kwargs):
+        if signin_guard.client_address_unknown(request):
+            return error_response(request, 503, signin_guard.UNKNOWN_ADDRESS_MESSAGE)
+        return super().post(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -11,6 +11,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from designpi.client_ip import parse_trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -137,6 +139,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses before anything is hashed when the client address is unknown or a
+    # ceiling per account / per network is reached (accounts/signin_guard.py).
+    "accounts.backends.SignInGuardBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -171,18 +176,47 @@ AXES_VERBOSE = False
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
 # Every refused sign-in is kept (capped per account) for the admins' audit in /django-admin/.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
-# 0 (the default): the client is REMOTE_ADDR and X-Forwarded-For is ignored, so a
-# spoofed header changes nothing. N: the client is the N-th address from the right
-# of X-Forwarded-For (each trusted proxy appends the address it saw), so whatever
-# the client itself put to the left of it is ignored. django-ipware is not used:
-# axes only reads its AXES_IPWARE_* settings when that package is installed, and
-# its proxy-count rules accept a spoofed left-most address (see SECURITY.md).
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT < 0:
-    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR
+# ranges (IPv4 and IPv6), e.g. "127.0.0.1" for nginx on the same host. Empty (the
+# default): the client is REMOTE_ADDR and X-Forwarded-For is ignored. The header is
+# read only when the connection itself comes from one of these, walking it from the
+# right past trusted hops (designpi/client_ip.py), so a client that reaches gunicorn
+# directly, or writes the header itself, cannot choose its address. django-ipware is
+# not used: axes only reads its AXES_IPWARE_* settings when that package is
+# installed, and its proxy-count rules accept a spoofed left-most address.
+if "TRUSTED_PROXY_COUNT" in env:
+    # A count trusted the header from anyone who connected; silently ignoring it would
+    # leave an operator believing their setting still applies.
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT was replaced by TRUSTED_PROXIES: remove TRUSTED_PROXY_COUNT and set "
+        "TRUSTED_PROXIES to the address(es) of your reverse proxy, e.g. TRUSTED_PROXIES=127.0.0.1 "
+        "(comma-separated addresses or CIDR ranges; see README, Deploying)."
+    )
+try:
+    TRUSTED_PROXIES = parse_trusted_proxies(env.str("TRUSTED_PROXIES", default=""))
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 AXES_CLIENT_IP_CALLABLE = "designpi.client_ip.client_ip_address"
 AXES_USERNAME_CALLABLE = "designpi.client_ip.login_username"
+
+# Ceilings above the per-(account, address) lock, counted in the database
+# (accounts.models.SignInFailure; why not axes: accounts/signin_guard.py):
+# failures per account from every address (a slow distributed guesser), and per
+# client network across accounts (password spraying; IPv6 by /64, IPv4 by address).
+SIGNIN_ACCOUNT_FAILURE_LIMIT = env.int("SIGNIN_ACCOUNT_FAILURE_LIMIT", default=50)
+SIGNIN_ACCOUNT_WINDOW_MINUTES = env.int("SIGNIN_ACCOUNT_WINDOW_MINUTES", default=60)
+SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("SIGNIN_ADDRESS_FAILURE_LIMIT", default=100)
+SIGNIN_ADDRESS_WINDOW_MINUTES = env.int("SIGNIN_ADDRESS_WINDOW_MINUTES", default=60)
+# An address the account signed in from within this many days is not held back by the
+# per-account ceiling, so strangers cannot lock the owner out for good (SECURITY_CASES
+# 21). 0 turns the exemption off.
+SIGNIN_KNOWN_ADDRESS_DAYS = env.int("SIGNIN_KNOWN_ADDRESS_DAYS", default=30)
+for _name in ("SIGNIN_ACCOUNT_FAILURE_LIMIT", "SIGNIN_ACCOUNT_WINDOW_MINUTES",
+              "SIGNIN_ADDRESS_FAILURE_LIMIT", "SIGNIN_ADDRESS_WINDOW_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+if SIGNIN_KNOWN_ADDRESS_DAYS < 0:
+    raise ImproperlyConfigured("SIGNIN_KNOWN_ADDRESS_DAYS must be 0 or more.")
 
 # --- Sessions, cookies, security headers ------------------------------------
 SESSION_SAVE_EVERY_REQUEST = False  # polling must write nothing

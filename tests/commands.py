@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "support.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://support.example.com",
     "BEHIND_TLS_PROXY": "true",
+    "TRUSTED_PROXIES": "127.0.0.1",  # README, Deploying: nginx on the same host
 }
 
 

@@ -43,3 +43,55 @@ def test_argon2_is_the_first_password_hasher():
     from designpi import settings as project_settings
 
     assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+# --- TRUSTED_PROXIES (issue 9 A2) ----------------------------------------------------
+
+def test_trusted_proxies_take_addresses_and_ranges_of_both_families():
+    code = "from django.conf import settings; print(' '.join(str(n) for n in settings.TRUSTED_PROXIES))"
+    result = manage("shell", "--no-imports", "-c", code,
+                    env={**PRODUCTION_ENV, "TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8,::1 , fd00::/8,unix"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-5:] == ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8", "unix"]
+
+
+@pytest.mark.parametrize("value", ["nginx", "10.0.0.1/8", "300.1.1.1", "127.0.0.1;10.0.0.1"])
+def test_a_bad_trusted_proxies_value_stops_start_up_with_a_clear_message(value):
+    result = manage("check", env={**PRODUCTION_ENV, "TRUSTED_PROXIES": value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: TRUSTED_PROXIES entry" in result.stderr
+    assert "is not an IP address, a CIDR range or" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "0"])
+def test_the_replaced_trusted_proxy_count_stops_start_up_naming_its_replacement(value):
+    result = manage("check", env={**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": value})
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT was replaced by TRUSTED_PROXIES" in result.stderr
+
+
+def test_the_deploy_check_warns_behind_a_tls_proxy_without_trusted_proxies():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "TRUSTED_PROXIES"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "(designpi.W001) BEHIND_TLS_PROXY is on but TRUSTED_PROXIES is empty" in result.stderr
+    # Without a TLS proxy there is nothing to warn about.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env={**env, "BEHIND_TLS_PROXY": "false"})
+    assert "designpi.W001" not in result.stdout + result.stderr
+
+
+def test_the_deploy_check_warns_when_every_address_is_a_trusted_proxy():
+    result = manage("check", "--deploy", "--fail-level", "WARNING",
+                    env={**PRODUCTION_ENV, "TRUSTED_PROXIES": "127.0.0.1, 0.0.0.0/0"})
+    assert result.returncode != 0
+    assert "(designpi.W002)" in result.stderr
+
+
+@pytest.mark.parametrize("name, value", [
+    ("SIGNIN_ACCOUNT_FAILURE_LIMIT", "0"), ("SIGNIN_ADDRESS_WINDOW_MINUTES", "-5"),
+    ("SIGNIN_KNOWN_ADDRESS_DAYS", "-1"), ("SIGNIN_ADDRESS_FAILURE_LIMIT", "lots"),
+])
+def test_bad_sign_in_ceilings_stop_start_up(name, value):
+    result = manage("check", env={**PRODUCTION_ENV, name: value})
+    assert result.returncode != 0
+    assert name in result.stderr or "invalid literal" in result.stderr

@@ -2,7 +2,7 @@
 
 Everything goes through the real LoginView, form and middleware stack. Failures are
 kept in the database (axes' database handler), so every gunicorn worker and host
-sees the same count; the MariaDB test in designpi/tests/test_faults.py repeats the
+sees the same count; the MariaDB test in tests/test_faults.py repeats the
 lockout against several real gunicorn workers.
 """
 
@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts.models import User
+from designpi.client_ip import parse_trusted_proxies
 from tests.answers import comparable
 from tests.factories import CustomerFactory
 from tests.personas import PASSWORD
@@ -128,7 +129,7 @@ def test_the_lock_is_per_account_and_address_so_nobody_locks_the_owner_out_from_
 
 def test_a_spoofed_forwarded_for_neither_bypasses_nor_resets_the_lock_without_a_proxy(john):
     """No trusted proxy (the default): X-Forwarded-For is ignored entirely."""
-    assert settings.TRUSTED_PROXY_COUNT == 0
+    assert settings.TRUSTED_PROXIES == ()
     for index in range(LIMIT):
         sign_in(john.email, "wrong-password", ip=ATTACKER_IP, HTTP_X_FORWARDED_FOR=f"192.0.2.{index}")
     assert_locked(sign_in(john.email, PASSWORD, ip=ATTACKER_IP, HTTP_X_FORWARDED_FOR=HOME_IP))
@@ -136,9 +137,9 @@ def test_a_spoofed_forwarded_for_neither_bypasses_nor_resets_the_lock_without_a_
 
 
 def test_behind_one_proxy_the_client_address_is_the_one_the_proxy_saw(john, settings):
-    """TRUSTED_PROXY_COUNT=1: nginx appends the real client address to X-Forwarded-For;
+    """TRUSTED_PROXIES=<nginx>: nginx appends the real client address to X-Forwarded-For;
     whatever the client put in front of it is ignored (SECURITY_CASES 21)."""
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXIES = parse_trusted_proxies(PROXY_IP)
     for index in range(LIMIT):
         # The attacker varies its own header; the proxy appends its real address.
         sign_in(john.email, "wrong-password", ip=PROXY_IP, HTTP_X_FORWARDED_FOR=f"192.0.2.{index}, {ATTACKER_IP}")
@@ -148,13 +149,15 @@ def test_behind_one_proxy_the_client_address_is_the_one_the_proxy_saw(john, sett
     assert is_signed_in(sign_in(john.email, PASSWORD, ip=PROXY_IP, HTTP_X_FORWARDED_FOR=HOME_IP))
 
 
-def test_behind_two_proxies_the_second_address_from_the_right_is_the_client(john, settings):
-    settings.TRUSTED_PROXY_COUNT = 2
+def test_behind_two_proxies_the_first_untrusted_address_from_the_right_is_the_client(john, settings):
+    """A load balancer and nginx (TRUSTED_PROXIES=10.0.0.0/24): both hops are walked past."""
+    settings.TRUSTED_PROXIES = parse_trusted_proxies("10.0.0.0/24")
     fail(john.email, LIMIT, ip=PROXY_IP, HTTP_X_FORWARDED_FOR=f"6.6.6.6, {ATTACKER_IP}, 10.0.0.1")
     assert AccessAttempt.objects.get().ip_address == ATTACKER_IP
-    # A request that skipped a proxy (too short a chain) is keyed on the connection, not the header.
-    fail(john.email, 1, ip=PROXY_IP, HTTP_X_FORWARDED_FOR="6.6.6.6")
-    assert AccessAttempt.objects.filter(ip_address=PROXY_IP).exists()
+    # A request that reached gunicorn without passing a proxy is keyed on the connection, not the header.
+    fail(john.email, 1, ip="192.0.2.77", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.1")
+    assert AccessAttempt.objects.filter(ip_address="192.0.2.77").exists()
+    assert not AccessAttempt.objects.filter(ip_address="6.6.6.6").exists()
 
 
 def test_django_admin_login_is_protected_too(admin_user):
