@@ -77,6 +77,13 @@ def migrate_to(target):
     return MigrationExecutor(connection).loader.project_state([target]).apps
 
 
+def migrate_to_latest():
+    """Every app's newest migration: going back to BEFORE also unapplied the later
+    accounts migrations, which AFTER alone would not bring back."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.fixture
 def before_the_constraint(transactional_db):
     """The schema as it was before 0002; put back to the latest state afterwards, even
@@ -86,7 +93,7 @@ def before_the_constraint(transactional_db):
         yield apps.get_model("accounts", "User")
     finally:
         User.objects.all().delete()
-        migrate_to(AFTER)
+        migrate_to_latest()
 
 
 def test_the_migration_lower_cases_existing_addresses(before_the_constraint):
