@@ -6,7 +6,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from designpi.http import error_response
+from designpi.http import bad_request, error_response
 
 from . import signin_guard
 from .decorators import admin_required
@@ -78,7 +78,7 @@ def people_list(request):
     """The admin console's people: the team and the customers, filter by role."""
     form = PeopleFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, "400.html", {"reason": " ".join(e for errors in form.errors.values() for e in errors)}, status=400)
+        return bad_request(request, form)
     role = form.cleaned_data["role"]
     page = Paginator(user_list_for(request.user, role=role or None), PEOPLE_PAGE_SIZE).get_page(form.cleaned_data["page"])
     return render(request, "accounts/people_list.html", {
