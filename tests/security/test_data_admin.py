@@ -7,18 +7,15 @@ from django.contrib.admin.models import LogEntry
 
 from accounts.models import Role, User
 from conversations.models import Conversation, Message
-from conversations.services import conversation_assign, conversation_post_message
 from tests.personas import PASSWORD, client_for
 from tickets.models import SupportTicket
 
 
-@pytest.fixture
-def world(admin_user, sarah, john, johns_conversation):
-    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
-    conversation_post_message(actor=john, conversation=johns_conversation, body="Hello")
-    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Hi John")
-    return {"admin": admin_user, "sarah": sarah, "conversation": johns_conversation,
-            "message": johns_conversation.messages.get(seq=1), "ticket": johns_conversation.ticket}
+def rows_of(world):
+    """The standard world's rows these tests try to write: John's conversation, its
+    first message and its ticket."""
+    johns = world["johns"]
+    return {"conversation": johns, "message": johns.messages.get(seq=1), "ticket": johns.ticket}
 
 
 def stored():
@@ -29,7 +26,8 @@ def stored():
 
 def change_posts(world):
     """What a browser would send from each change form, trying every kind of write."""
-    conversation, message, ticket = world["conversation"], world["message"], world["ticket"]
+    rows = rows_of(world)
+    conversation, message, ticket = rows["conversation"], rows["message"], rows["ticket"]
     messages_formset = {
         "messages-TOTAL_FORMS": "2", "messages-INITIAL_FORMS": "2",
         "messages-MIN_NUM_FORMS": "0", "messages-MAX_NUM_FORMS": "1000",
@@ -72,7 +70,7 @@ def test_the_change_lists_offer_no_delete_action_and_deleting_through_them_chang
     page = admin.get(changelist)
     assert page.status_code == 200
     assert "delete_selected" not in page.content.decode()
-    admin.post(changelist, {"action": "delete_selected", "_selected_action": [str(world[model].pk)],
+    admin.post(changelist, {"action": "delete_selected", "_selected_action": [str(rows_of(world)[model].pk)],
                             "index": "0", "post": "yes"})
     assert stored() == before
 
