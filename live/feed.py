@@ -212,13 +212,17 @@ class Feed:
 
     # -- streams --------------------------------------------------------------------
     def subscribe(self, sub: Subscriber):
+        """Add an open stream; starts the loop if it is not running."""
+        self.add(sub)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-feed")
+
+    def add(self, sub: Subscriber):
         self._all.add(sub)
         if sub.user.role == Role.ADMIN:
             self._admins.add(sub)
         else:
             self._by_user[sub.user.pk].add(sub)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-feed")
 
     def unsubscribe(self, sub: Subscriber):
         self._all.discard(sub)
@@ -272,7 +276,7 @@ class Feed:
                 self._resync_all()
                 failures = 0
             if primed:
-                self._fan_out(fresh)
+                self.fan_out(fresh)
             # The first read after a start only fills the window: the pages that just
             # opened their streams were rendered from the same data.
             primed = True
@@ -282,7 +286,8 @@ class Feed:
                 self._resync_all()
             await asyncio.sleep(max(0.0, self.tick - (time.monotonic() - started)))
 
-    def _fan_out(self, rows):
+    def fan_out(self, rows):
+        """Each row to the streams whose person may see it now, judged on the row."""
         for row in sorted(rows, key=lambda row: (row.updated_at, row.id)):
             event_id = next(self._event_ids)
             candidates = self._admins | self._by_user.get(row.assigned_to_id, set()) | \
