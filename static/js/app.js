@@ -267,7 +267,8 @@
     askAgain[asker.id] = null;
     if (!again) { return; }
     if (document.body.contains(asker)) {
-      fire(again);
+      // htmx releases the hx-sync lock only after this event: fire once it has.
+      window.setTimeout(function () { fire(again); }, 0);
     } else {
       afterReload[asker.id] = again;  // its replacement listens only once htmx has settled it
     }
