@@ -165,8 +165,12 @@
     fire("conversations-changed");
   }
 
+  // Healthy: open, and, when the stream sends `event: ping`, heard from lately. A comment-line
+  // heartbeat (": ping") keeps proxies happy but never reaches JavaScript, so with those an
+  // open stream counts as healthy however quiet it is (the safety poll still runs).
   function liveHealthy() {
-    return !!live.source && live.source.readyState === 1 && Date.now() - live.lastSign < LIVE_STALE_MS;
+    if (!live.source || live.source.readyState !== 1) { return false; }
+    return !live.pings || Date.now() - live.lastSign < LIVE_STALE_MS;
   }
 
   function onConversation(event) {
