@@ -109,10 +109,14 @@ def test_customer_chat_follows_the_stream(live_settings, sign_in, john, sarah, a
     stream(chat, "event", "resync")
     assert polls.wait_for(3, timeout=1.0), "resync did not make the page poll"
 
+    # The tab comes back into view (hidden tabs skip their polls): poll at once.
+    chat.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    assert polls.wait_for(4, timeout=1.0), "becoming visible did not make the page poll"
+
     # The stream is refused from now on (401/503: EventSource gives up): back to 5 s polling.
     stream(chat, "refuse")
-    assert polls.wait_for(4, timeout=TIMER + 1.5), "the timer did not come back when the stream was refused"
-    assert polls.wait_for(5, timeout=TIMER + 1.5)
+    assert polls.wait_for(5, timeout=TIMER + 1.5), "the timer did not come back when the stream was refused"
+    assert polls.wait_for(6, timeout=TIMER + 1.5)
 
 
 def test_staff_page_polls_only_for_its_own_conversation(live_settings, sign_in, sarah, admin_user,
@@ -197,3 +201,33 @@ def test_a_poll_dropped_while_one_is_out_is_asked_again(first_poll_saw, live_set
         route.fulfill(response=response)
         expect(chat.locator("#messages")).to_contain_text("The first one", timeout=1_000)
     expect(chat.locator("#messages")).to_contain_text("Committed while a poll was out", timeout=1_500)
+
+
+@pytest.mark.parametrize("heartbeat", ["comment", "event"])
+def test_a_quiet_stream_counts_as_healthy_only_without_visible_pings(heartbeat, live_settings, sign_in, john,
+                                                                     johns_conversation):
+    """Comment-line pings (": ping") never reach JavaScript: an open stream stays healthy
+    however quiet. A stream that sends `event: ping` and then goes quiet 30 s is taken for
+    dead (a laptop woke up on a half-open connection): polls resume and it is reopened.
+    The page's clock is Playwright's, so a minute passes in a moment."""
+    person = sign_in(john, PASSWORD)
+    chat = person.page
+    chat.add_init_script(FAKE_EVENT_SOURCE)
+    chat.clock.install()
+    chat.goto("/portal/chat/")
+    polls = Polls(chat, r"/portal/chat/messages/")
+    stream(chat, "open")
+    stream(chat, "event", "ready")
+    if heartbeat == "event":
+        stream(chat, "event", "ping")
+    assert polls.wait_for(1, timeout=1.0)
+
+    # 50 s without a sign of life: 10 timer ticks, and the 15 s stream check has run past 30 s.
+    chat.clock.run_for(50_000)
+    polls.wait_for(2, timeout=1.0)
+    if heartbeat == "comment":
+        assert polls.count() == 1, "a quiet but open stream was taken for dead"
+        assert chat.evaluate("__sources.length") == 1
+    else:
+        assert polls.count() >= 2, "a stream silent past 2 x heartbeat still held the timer back"
+        assert chat.evaluate("__sources.length") == 2, "the quiet stream was not reopened"
