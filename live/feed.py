@@ -137,26 +137,39 @@ BYE, CLOSE = "bye", "close"
 def read_changes(since: datetime, limit: int = ROW_LIMIT) -> list[ChangedRow]:
     """The conversations stamped at or after ``since``, newest first, values only
     (index conv_recent: -updated_at, -id)."""
-    close_old_connections()  # drop a connection that broke or aged out, as a request would
+    _before_query()
     try:
         rows = (Conversation.objects.filter(updated_at__gte=since).order_by("-updated_at", "-id")
                 .values_list(*FIELDS)[:limit])
         return [ChangedRow(*values) for values in rows]
     except Exception:
-        connection.close()  # start the next attempt on a fresh connection
+        _after_failure()
         raise
+
+
+def _before_query():
+    # Drop a connection that broke or aged out (CONN_MAX_AGE), as a request would. Never
+    # inside a transaction: only a test calls these inside one, and closing would end it.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def _after_failure():
+    # Start the next attempt on a fresh connection (the database may have restarted).
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def ended_sessions(subscribers) -> set:
     """The subscribers whose session is gone or expired, whose user is no longer the
     session's (sign-out, another sign-in, a password change) or inactive, or whose role
     changed. Two queries for all of them on the database session engine."""
-    close_old_connections()
+    _before_query()
     try:
         data = _session_data({sub.session_key for sub in subscribers if sub.session_key})
         users = get_user_model().objects.in_bulk({sub.user.pk for sub in subscribers})
     except Exception:
-        connection.close()
+        _after_failure()
         raise
     ended = set()
     for sub in subscribers:

@@ -275,3 +275,28 @@ def test_stopping_the_live_process_ends_its_streams_at_once(world):
         assert stream.ended and time.monotonic() - started < 4
         assert b"event: bye" not in stream.raw  # not a sign-out: the page must reconnect
         stream.close()
+
+
+def database_connections():
+    """Connections to the test database other than this test's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                       "AND ID <> CONNECTION_ID()")
+        return cursor.fetchone()[0]
+
+
+def test_open_streams_hold_no_database_connection(live, world):
+    """The live process uses one connection for its feed (and the sign-in check of a
+    connecting stream) whatever the number of open streams: without closing the
+    connection each request's context opened, every stream held one (151 pages would
+    exhaust MariaDB's default max_connections)."""
+    streams = [open_stream(live, world[name]) for name in ("john", "jane", "sarah", "mike", "admin") * 4]
+    try:
+        conversation_post_message(actor=world["sarah"], conversation=world["johns"], body="hello")
+        assert wait_for_conversation(streams[0], world["johns"].pk)
+        assert database_connections() <= 3
+    finally:
+        for stream in streams:
+            stream.close()
