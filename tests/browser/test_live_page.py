@@ -169,8 +169,9 @@ def test_a_poll_dropped_while_one_is_out_is_asked_again(first_poll_saw, live_set
     conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
     chat = open_page(sign_in, john, "/portal/chat/")
     stream(chat, "open")
-    stream(chat, "event", "ready")
-    chat.wait_for_timeout(500)  # the catch-up poll is back
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")  # its catch-up poll must be back before the test holds the next
+    chat.wait_for_timeout(200)
 
     held = []
 
@@ -217,10 +218,14 @@ def test_a_quiet_stream_counts_as_healthy_only_without_visible_pings(heartbeat, 
     chat.goto("/portal/chat/")
     polls = Polls(chat, r"/portal/chat/messages/")
     stream(chat, "open")
-    stream(chat, "event", "ready")
     if heartbeat == "event":
         stream(chat, "event", "ping")
-    assert polls.wait_for(1, timeout=1.0)
+    # The catch-up poll must be back before the clock jumps: while it is out, hx-sync drops
+    # every timer poll the jump fires.
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")
+    chat.wait_for_timeout(200)
+    assert polls.count() == 1
 
     # 50 s without a sign of life: 10 timer ticks, and the 15 s stream check has run past 30 s.
     chat.clock.run_for(50_000)
