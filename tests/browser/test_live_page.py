@@ -236,3 +236,37 @@ def test_a_quiet_stream_counts_as_healthy_only_without_visible_pings(heartbeat, 
     else:
         assert polls.count() >= 2, "a stream silent past 2 x heartbeat still held the timer back"
         assert chat.evaluate("__sources.length") == 2, "the quiet stream was not reopened"
+
+
+def test_an_event_while_the_poller_is_being_replaced_is_not_lost(live_settings, sign_in, john, sarah, admin_user,
+                                                                  johns_conversation):
+    """A poll that brings rows replaces the poller, and htmx wires up the replacement only when
+    it settles (20 ms later): an event fired in between reaches no poller. It must wait for
+    the replacement, not for the 120 s safety poll."""
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    chat = open_page(sign_in, john, "/portal/chat/")
+    stream(chat, "open")
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")
+    chat.wait_for_timeout(200)
+
+    held = []
+    chat.route(re.compile(r"/portal/chat/messages/"),
+               lambda route: route.continue_() if held else held.append((route, route.fetch())))
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="The first one")
+    stream(chat, "event", "conversation", {"id": johns_conversation.pk, "seq": 1, "stamp": "x"})
+    deadline = time.monotonic() + 2
+    while not held and time.monotonic() < deadline:
+        chat.wait_for_timeout(20)
+    assert held, "the first event did not make the page poll"
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Sent during the swap")
+    # The stream's event for it lands exactly while the old poller is gone and the new one
+    # is not listening yet.
+    chat.evaluate("""id => document.addEventListener("htmx:afterRequest", function once(event) {
+        document.removeEventListener("htmx:afterRequest", once);
+        window.__stream("event", "conversation", JSON.stringify({id: id, seq: 2, stamp: "y"}));
+    })""", johns_conversation.pk)
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(chat.locator("#messages")).to_contain_text("The first one", timeout=1_000)
+    expect(chat.locator("#messages")).to_contain_text("Sent during the swap", timeout=1_500)
