@@ -19,7 +19,10 @@ RETRY_MS = 3000
 OPENING = f"retry: {RETRY_MS}\n\nevent: ready\ndata: {{}}\n\n".encode()
 RESYNC = b"event: resync\ndata: {}\n\n"
 BYE_EVENT = b"event: bye\ndata: {}\n\n"
-PING = b": ping\n\n"
+# An event, not a comment line: proxies see bytes either way, but only an event reaches the
+# page's JavaScript, which then knows a quiet stream from a half-open connection left by a
+# laptop's sleep (static/js/app.js reopens a stream that stopped pinging).
+PING = b"event: ping\ndata: {}\n\n"
 
 
 # Exempt so that any other method gets the specified 405 rather than a CSRF 403: the view

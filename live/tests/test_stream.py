@@ -127,7 +127,7 @@ def test_headers_heartbeat_and_cors(live, world):
         assert stream.headers["access-control-allow-credentials"] == "true"
         assert "Origin" in stream.headers["vary"]
         assert stream.raw.split(b"\r\n\r\n", 1)[1].find(b"retry: 3000\n\nevent: ready\ndata: {}\n\n") >= 0
-        pings = [event for event in stream.events(HEARTBEAT * 3.5) if event.get("comment") == "ping"]
+        pings = [event for event in stream.events(HEARTBEAT * 3.5) if event.get("event") == "ping"]
         assert len(pings) >= 2
     with open_stream(live, world["john"], Origin="http://evil.example") as stream:
         assert "access-control-allow-origin" not in stream.headers
