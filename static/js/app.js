@@ -145,23 +145,146 @@
     showNotice("Cannot reach the server. Check your connection; this page keeps trying.", "connection");
   });
 
-  // --- pollers: not while the tab is hidden, nor while someone is using a control ---
+  // --- live updates: the stream says "something changed", the pollers fetch it -----
+  // The stream (live process, Server-Sent Events) carries no data, only which conversation
+  // changed; the page fires the events its pollers already listen to, so the rows still come
+  // through the poll views and their access checks. Without a stream nothing changes: the
+  // pollers keep their 5 s / 10 s timers.
+
+  var LIVE_STALE_MS = 30000;  // 2 x the live process's heartbeat (15 s): quieter than that = not healthy
+  var live = { source: null, lastSign: 0, pings: false };
+  var pageStarted = Date.now();
+  var lastPoll = {};  // poller id -> when it last asked (the element itself is replaced by its own swaps)
+
+  function fire(name) {
+    if (window.htmx) { window.htmx.trigger(document.body, name); }
+  }
+
+  function catchUp() {
+    fire("messages-changed");
+    fire("conversations-changed");
+  }
+
+  function liveHealthy() {
+    return !!live.source && live.source.readyState === 1 && Date.now() - live.lastSign < LIVE_STALE_MS;
+  }
+
+  function onConversation(event) {
+    var change;
+    try { change = JSON.parse(event.data); } catch (e) { return; }
+    var poller = document.querySelector("[data-poller]");
+    // A customer's stream only carries their own conversation, which may not exist yet
+    // when the chat page was rendered (empty id): any change is theirs.
+    if (poller && (document.body.classList.contains("portal") || poller.getAttribute("data-conversation-id") === String(change.id))) {
+      fire("messages-changed");
+    }
+    if (document.querySelector("[data-list-poller]")) { fire("conversations-changed"); }
+  }
+
+  function openLive() {
+    var url = document.body.getAttribute("data-live-url");
+    if (!url || typeof window.EventSource !== "function") { return; }
+    var source = new window.EventSource(url, { withCredentials: true });
+    live.source = source;
+    live.lastSign = 0;
+    function sign() { live.lastSign = Date.now(); }
+    source.addEventListener("open", sign);
+    source.addEventListener("ping", function () { live.pings = true; sign(); });
+    source.addEventListener("conversation", function (event) { sign(); onConversation(event); });
+    // "ready" comes on every (re)connection once the stream listens: whatever changed before
+    // it (between the page's render and now, or while the stream was down) is fetched once.
+    source.addEventListener("ready", function () { sign(); catchUp(); });
+    source.addEventListener("resync", function () { sign(); catchUp(); });
+    source.addEventListener("bye", function () {
+      // The session ended: stop listening; the next poll meets the sign-in page.
+      source.close();
+      live.source = null;
+    });
+    // On "error" the browser reconnects by itself (network errors), or gives up for good
+    // (401, 503, not an event stream: readyState CLOSED); either way the timers poll at full
+    // pace meanwhile, because liveHealthy() is false.
+  }
+
+  // A connection that died without a word (laptop sleep, a NAT forgetting it) stays "open" in
+  // the browser. When the stream is known to send visible pings and has gone quiet, reopen it.
+  function reopenIfQuiet() {
+    if (live.pings && live.source && live.source.readyState === 1 && !document.hidden && !liveHealthy()) {
+      live.source.close();
+      openLive();
+    }
+  }
+
+  function safetyPollMs() {
+    var seconds = parseFloat(document.body.getAttribute("data-live-safety-poll"));
+    return seconds > 0 ? seconds * 1000 : 0;
+  }
+
+  // --- pollers: not while the tab is hidden, nor while someone is using a control, -----
+  // and only now and then on their own timer while the stream is healthy.
+
+  var POLLERS = "[data-poller], [data-list-poller]";
+  var inFlight = {};    // poller id -> a request of its own is out
+  var askAgain = {};    // poller id -> the event to fire again once that request is back
+  var afterReload = {}; // poller id -> the same, once the poller's replacement is listening
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt.matches("[data-poller], [data-list-poller]")) { return; }
+    if (!elt.matches(POLLERS)) { return; }
     if (document.hidden) { event.preventDefault(); return; }
     var active = document.activeElement;
     if (elt.matches("[data-list-poller]") && active && elt.contains(active) && active.matches("select, input, textarea")) {
       event.preventDefault();
+      return;
+    }
+    // htmx 2.0.10 passes no event for an `every …` timer (processPolling calls handler(elt)),
+    // and the DOM event for `… from:body` triggers; event-driven polls always go.
+    var byTimer = !event.detail.requestConfig.triggeringEvent;
+    if (byTimer && liveHealthy() && Date.now() - (lastPoll[elt.id] || pageStarted) < safetyPollMs()) {
+      event.preventDefault();
+      return;
+    }
+    lastPoll[elt.id] = Date.now();
+    inFlight[elt.id] = true;
+  });
+
+  // hx-sync="this:drop" silently drops a poll asked for while one is out, and the one out may
+  // have read before the change committed. With the timer slowed down, that change would wait
+  // for the safety poll: remember the event (htmx:confirm comes before the drop) and fire it
+  // again when the request is back.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt.matches(POLLERS) && inFlight[elt.id] && event.detail.triggeringEvent) {
+      askAgain[elt.id] = event.detail.triggeringEvent.type;
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // requestConfig.elt is the poller that asked, even when its own swap replaced it.
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!asker || !asker.matches(POLLERS) || !inFlight[asker.id]) { return; }
+    inFlight[asker.id] = false;
+    var again = askAgain[asker.id];
+    askAgain[asker.id] = null;
+    if (!again) { return; }
+    if (document.body.contains(asker)) {
+      fire(again);
+    } else {
+      afterReload[asker.id] = again;  // its replacement listens only once htmx has settled it
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var id = event.detail.elt.id;
+    if (id && afterReload[id]) {
+      var again = afterReload[id];
+      afterReload[id] = null;
+      fire(again);
     }
   });
 
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && window.htmx) {
-      var poller = document.querySelector("[data-poller]");
-      if (poller) { window.htmx.trigger(document.body, "messages-changed"); }
-    }
+    // Hidden tabs skip their polls (and the events meant for them): catch up once visible.
+    if (!document.hidden) { catchUp(); }
   });
 
   // --- filter forms submit on change -----------------------------------------------
@@ -178,6 +301,8 @@
   function start() {
     localizeTimes(document);
     setUpThread();
+    openLive();
+    if (live.source) { window.setInterval(reopenIfQuiet, LIVE_STALE_MS / 2); }
     var box = document.querySelector("textarea[data-enter-sends]");
     if (box && !document.querySelector(".field-error:not([hidden])") && window.matchMedia("(min-width: 700px)").matches) {
       box.focus();
