@@ -437,10 +437,11 @@ def measure_idle_and_fanout(options, parts):
                 fleet.stop()
         if "idle" in parts:
             print(f"\n== no live process: {len(held):,} pages polling every {POLL_SECONDS} s, {seconds} s…", flush=True)
+            polling_fleet = Fleet(server.HOST, page_port)
+            polling_fleet.poll(pages[:100], every=1, seconds=2)  # warm both workers up
             time.sleep(2)
             sample = Sample(page_port)
             sample.start()
-            polling_fleet = Fleet(server.HOST, page_port)
             polled = polling_fleet.poll(pages[:len(held)], every=POLL_SECONDS, seconds=seconds)
             row = sample.stop()
             polling_fleet.stop()
