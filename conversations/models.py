@@ -37,6 +37,22 @@ def visibility_q(user, prefix: str = "") -> Q:
     return Q(pk__in=[])
 
 
+def conversation_row_visible_to(user, row) -> bool:
+    """visibility_q's rule judged on one conversation row already read (the live feed's
+    values: ``assigned_to_id`` and ``customer_id``), without a query. It must say exactly
+    what ``Conversation.objects.visible_to(user)`` says for that row; a test holds the two
+    together for every persona of the standard world."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.STAFF:
+        return row.assigned_to_id is not None and row.assigned_to_id == user.pk
+    if user.role == Role.CUSTOMER:
+        return row.customer_id is not None and row.customer_id == user.pk
+    return False
+
+
 class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(visibility_q(user))

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "leads",
     "conversations",
     "tickets",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "live.context_processors.live",
             ],
         },
     },
@@ -238,13 +240,31 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Live updates (issue 10; live/, README "Deploying") ----------------------------
+# The stream is served by a separate ASGI process (live/asgi.py); pages keep polling as
+# the safety net. Bad values stop start-up (live/config.py says what is accepted).
+from live.config import parse_live_settings  # noqa: E402  (needs only env and its own checks)
+
+try:
+    _live = parse_live_settings(env)
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
+LIVE_URL = _live.url
+LIVE_ALLOWED_ORIGINS = _live.allowed_origins
+LIVE_TICK_SECONDS = _live.tick_seconds
+LIVE_OVERLAP_SECONDS = _live.overlap_seconds
+LIVE_HEARTBEAT_SECONDS = _live.heartbeat_seconds
+LIVE_SESSION_RECHECK_SECONDS = _live.session_recheck_seconds
+LIVE_SAFETY_POLL_SECONDS = _live.safety_poll_seconds
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "connect-src": [SELF],
+        # The live stream's origin when it is served from another one (dev: port 8001).
+        "connect-src": [SELF, *([_live.origin] if _live.origin else [])],
         "font-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],
