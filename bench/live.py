@@ -364,23 +364,29 @@ def stream_people(total):
     for conversation in conversations:
         cookie = session_cookie(conversation.customer)
         people.append(("customer", conversation.customer_id, cookie))
-        pages.append((f"/portal/chat/messages/?after={conversation.last_seq}", cookie))
+        pages.append(("/portal/chat/messages/", conversation.pk, cookie))
     for i in range(n_staff):
         member = staff[i % len(staff)]
         cookie = session_cookie(member)
         people.append(("staff", member.pk, cookie))
         mine = assigned.get(member.pk) or conversations[0]
-        pages.append((f"/staff/conversations/{mine.pk}/messages/?after={mine.last_seq}", cookie))
+        pages.append((f"/staff/conversations/{mine.pk}/messages/", mine.pk, cookie))
     for i in range(n_admin):
         admin = admins[i % len(admins)]
         cookie = session_cookie(admin)
         people.append(("admin", admin.pk, cookie))
         first = conversations[0]
-        pages.append((f"/admin/conversations/{first.pk}/messages/?after={first.last_seq}", cookie))
+        pages.append((f"/admin/conversations/{first.pk}/messages/", first.pk, cookie))
     accounts = {"customer": len({p[1] for p in people if p[0] == "customer"}),
                 "staff": len({p[1] for p in people if p[0] == "staff"}),
                 "admin": len({p[1] for p in people if p[0] == "admin"})}
     return people, pages, conversations, accounts
+
+
+def idle_polls(pages):
+    """The pages' thread polls with today's cursors: each answers 204 (nothing new)."""
+    last_seq = dict(Conversation.objects.filter(pk__in={pk for _, pk, _ in pages}).values_list("pk", "last_seq"))
+    return [(f"{path}?after={last_seq[pk]}", cookie) for path, pk, cookie in pages]
 
 
 def measure_idle_and_fanout(options, parts):
@@ -423,10 +429,12 @@ def measure_idle_and_fanout(options, parts):
                     print_idle("streams, idle", row)
 
                     print(f"\n== the same streams + the pages' safety poll (every {safety} s), {seconds} s…", flush=True)
+                    safety_fleet = Fleet(server.HOST, page_port)
                     sample.start()
-                    polled = fleet.poll(pages[:len(held)], every=safety, seconds=seconds)
+                    polled = safety_fleet.poll(idle_polls(pages[:len(held)]), every=safety, seconds=seconds)
                     time.sleep(max(0.0, seconds - (time.monotonic() - sample.began)))
                     row = sample.stop()
+                    safety_fleet.stop()
                     row.update({"pages": len(held), "requests": polled["requests"], "statuses": polled["statuses"],
                                 "still_open": sum(1 for s in held if not s.closed)})
                     out["idle"]["streams_safety"] = row
@@ -438,11 +446,12 @@ def measure_idle_and_fanout(options, parts):
         if "idle" in parts:
             print(f"\n== no live process: {len(held):,} pages polling every {POLL_SECONDS} s, {seconds} s…", flush=True)
             polling_fleet = Fleet(server.HOST, page_port)
-            polling_fleet.poll(pages[:100], every=1, seconds=2)  # warm both workers up
+            polls = idle_polls(pages[:len(held)])
+            polling_fleet.poll(polls[:100], every=1, seconds=2)  # warm both workers up
             time.sleep(2)
             sample = Sample(page_port)
             sample.start()
-            polled = polling_fleet.poll(pages[:len(held)], every=POLL_SECONDS, seconds=seconds)
+            polled = polling_fleet.poll(polls, every=POLL_SECONDS, seconds=seconds)
             row = sample.stop()
             polling_fleet.stop()
             row.update({"pages": len(held), "requests": polled["requests"], "statuses": polled["statuses"],
