@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +37,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Role, User
-from bench import server
+from bench import querycount, server
 from bench.database import analyse
 from bench.scenario import session_cookie
 from bench.sse import Fleet
@@ -101,11 +102,13 @@ def load():
 
 # -- the two servers ----------------------------------------------------------------
 
-def live_environment(page_port, live_port):
-    """Pages and stream on different ports: LIVE_URL absolute, the pages' origin allowed."""
+def live_environment(page_port, live_port, counters=None):
+    """Pages and stream on different ports: LIVE_URL absolute, the pages' origin allowed;
+    `counters`: a directory for the per-process query counts (bench/querycount.py)."""
     return {**os.environ,
             "LIVE_URL": f"http://{server.HOST}:{live_port}/live/stream",
-            "LIVE_ALLOWED_ORIGINS": f"http://{server.HOST}:{page_port}"}
+            "LIVE_ALLOWED_ORIGINS": f"http://{server.HOST}:{page_port}",
+            **({querycount.ENV: str(counters)} if counters else {})}
 
 
 def pages_gunicorn(options, env, port):
@@ -115,9 +118,10 @@ def pages_gunicorn(options, env, port):
 
 
 def live_gunicorn(env, port):
-    """The live process as the spec starts it; a short graceful timeout, since open
-    streams would otherwise hold the stop for gunicorn's default 30 s."""
-    return server.gunicorn("live.asgi:application", env=env, port=port, ready=_stream_answers, options=[
+    """The live process as the spec starts it (bench/asgi.py is live.asgi plus the query
+    counter); a short graceful timeout, since open streams would otherwise hold the stop
+    for gunicorn's default 30 s."""
+    return server.gunicorn("bench.asgi:application", env=env, port=port, ready=_stream_answers, options=[
         "-k", "uvicorn_worker.UvicornWorker", "--workers", "1", "--graceful-timeout", "3",
         "--log-level", "warning"])
 
@@ -182,14 +186,19 @@ def database_counters():
 class Sample:
     """CPU of both servers and the database counters between start() and stop()."""
 
-    def __init__(self, page_port, live_port=None):
+    def __init__(self, counters, page_port, live_port=None):
+        self.counters = counters
         self.page_pids = gunicorn_pids(page_port)
         self.live_pids = gunicorn_pids(live_port) if live_port else []
+
+    def _queries(self, pids):
+        return querycount.read_total(self.counters, set(pids))
 
     def start(self):
         self.load_before = load()
         self.began = time.monotonic()
         self.pages0, self.live0 = cpu_seconds(self.page_pids), cpu_seconds(self.live_pids)
+        self.pq0, self.lq0 = self._queries(self.page_pids), self._queries(self.live_pids)
         self.db0 = database_counters()
 
     def stop(self):
@@ -198,6 +207,8 @@ class Sample:
             "seconds": round(time.monotonic() - self.began, 1),
             "pages_cpu": round(cpu_seconds(self.page_pids) - self.pages0, 2),
             "live_cpu": round(cpu_seconds(self.live_pids) - self.live0, 2) if self.live_pids else None,
+            "pages_queries": self._queries(self.page_pids) - self.pq0,
+            "live_queries": self._queries(self.live_pids) - self.lq0 if self.live_pids else None,
             "load": f"{self.load_before} → {load()}",
         }
         if db1 is not None:
@@ -389,81 +400,131 @@ def idle_polls(pages):
     return [(f"{path}?after={last_seq[pk]}", cookie) for path, pk, cookie in pages]
 
 
+def database_connections():
+    """(max_connections, Threads_connected) of the MariaDB server; None on SQLite."""
+    if connection.vendor != "mysql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@max_connections")
+        most = cursor.fetchone()[0]
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+        return most, int(cursor.fetchone()[1])
+
+
+PROBE = 20
+MARGIN = 40  # connections left to the pages, this process and the other clients of the server
+
+
+def open_streams(fleet, people, out):
+    """Open the streams; first PROBE of them, to see whether each holds a database
+    connection in the live process. If so, stop where the shared database server would
+    run out of connections (for everyone on it), and say so."""
+    started = time.monotonic()
+    before = database_connections()
+    held = fleet.open_streams(people[:PROBE])
+    rest = people[PROBE:]
+    if before is not None:
+        time.sleep(1.0)
+        most, connected = database_connections()
+        per_stream = (connected - before[1]) / max(1, len(held))
+        out["people"]["db_connections_per_stream"] = round(per_stream, 2)
+        if per_stream >= 0.5:
+            room = max(0, int((most - connected - MARGIN) / per_stream))
+            if room < len(rest):
+                print(f"   the live process holds about {per_stream:.1f} database connection(s) per open stream "
+                      f"(Threads_connected {before[1]} → {connected} for {len(held)} streams, max_connections {most}): "
+                      f"opening only {room} more, so the shared server keeps {MARGIN} for everyone else", flush=True)
+                out["people"]["capped_by_db_connections"] = True
+                rest = rest[:room]
+    held += fleet.open_streams(rest)
+    failures = {}
+    for stream in fleet.streams:
+        if stream.ready_at is None:
+            failures[stream.error or "no ready event"] = failures.get(stream.error or "no ready event", 0) + 1
+    out["people"].update({"held": len(held), "open_seconds": round(time.monotonic() - started, 1),
+                          "failures": failures})
+    print(f"   held {len(held):,} of {len(people):,} in {out['people']['open_seconds']} s"
+          f"{'; failures: ' + str(failures) if failures else ''}", flush=True)
+    return held
+
+
 def measure_idle_and_fanout(options, parts):
     total, seconds = options["streams"], options["idle_seconds"]
     safety = safety_poll_seconds()
     people, pages, conversations, accounts = stream_people(total)
+    # Personas interleaved, so that however many streams the box holds, they are a mix.
+    order = list(range(len(people)))
+    random.Random(2000).shuffle(order)
+    people, pages = [people[i] for i in order], [pages[i] for i in order]
     out = {"idle": {}, "people": {"streams": len(people), "accounts": accounts}}
     page_port, live_port = server.free_port(), server.free_port()
-    env = live_environment(page_port, live_port)
-    with pages_gunicorn(options, env, page_port):
-        with live_gunicorn(env, live_port):
-            time.sleep(1.0)
-            print(f"\n== other clients of the database server (10 s, nothing of ours running)…", flush=True)
-            out["background_questions_per_s"] = background_rate()
-            print(f"   {out['background_questions_per_s']} questions/s", flush=True)
-            fleet = Fleet(server.HOST, live_port)
-            try:
-                print(f"\n== opening {len(people):,} streams ({accounts})…", flush=True)
-                started = time.monotonic()
-                held = fleet.open_streams(people)
-                failures = {}
-                for stream in fleet.streams:
-                    if stream.ready_at is None:
-                        failures[stream.error or "no ready event"] = failures.get(stream.error or "no ready event", 0) + 1
-                out["people"].update({"held": len(held), "open_seconds": round(time.monotonic() - started, 1),
-                                      "failures": failures})
-                print(f"   held {len(held):,} of {len(people):,} in {out['people']['open_seconds']} s"
-                      f"{'; failures: ' + str(failures) if failures else ''}", flush=True)
-                time.sleep(5)  # let the connect-time work settle
-                sample = Sample(page_port, live_port)
-                if "idle" in parts:
-                    print(f"\n== {len(held):,} open streams, nothing happening, {seconds} s…", flush=True)
-                    sample.start()
-                    pings = sum(s.pings for s in held)
-                    time.sleep(seconds)
-                    row = sample.stop()
-                    row.update({"pages": len(held), "pings": sum(s.pings for s in held) - pings,
-                                "still_open": sum(1 for s in held if not s.closed)})
-                    out["idle"]["streams"] = row
-                    print_idle("streams, idle", row)
+    with tempfile.TemporaryDirectory(prefix="bench-queries-") as counters:
+        env = live_environment(page_port, live_port, counters)
+        with pages_gunicorn(options, env, page_port):
+            with live_gunicorn(env, live_port):
+                time.sleep(1.0)
+                print("\n== other clients of the database server (10 s, nothing of ours running)…", flush=True)
+                out["background_questions_per_s"] = background_rate()
+                print(f"   {out['background_questions_per_s']} questions/s", flush=True)
+                fleet = Fleet(server.HOST, live_port)
+                try:
+                    print(f"\n== opening {len(people):,} streams ({accounts} accounts)…", flush=True)
+                    held = open_streams(fleet, people, out)
+                    held_pages = [page for stream, page in zip(fleet.streams, pages) if stream.ready_at is not None]
+                    out["people"]["held_by_persona"] = {label: sum(1 for s in held if s.label == label)
+                                                        for label in ("customer", "staff", "admin")}
+                    time.sleep(5)  # let the connect-time work settle
+                    sample = Sample(counters, page_port, live_port)
+                    if "idle" in parts:
+                        print(f"\n== {len(held):,} open streams, nothing happening, {seconds} s…", flush=True)
+                        sample.start()
+                        pings = sum(s.pings for s in held)
+                        time.sleep(seconds)
+                        row = sample.stop()
+                        row.update({"pages": len(held), "pings": sum(s.pings for s in held) - pings,
+                                    "still_open": sum(1 for s in held if not s.closed)})
+                        out["idle"]["streams"] = row
+                        print_idle("streams, idle", row)
 
-                    print(f"\n== the same streams + the pages' safety poll (every {safety} s), {seconds} s…", flush=True)
-                    safety_fleet = Fleet(server.HOST, page_port)
-                    sample.start()
-                    polled = safety_fleet.poll(idle_polls(pages[:len(held)]), every=safety, seconds=seconds)
-                    time.sleep(max(0.0, seconds - (time.monotonic() - sample.began)))
-                    row = sample.stop()
-                    safety_fleet.stop()
-                    row.update({"pages": len(held), "requests": polled["requests"], "statuses": polled["statuses"],
-                                "still_open": sum(1 for s in held if not s.closed)})
-                    out["idle"]["streams_safety"] = row
-                    print_idle("streams + safety poll", row)
-                if "fanout" in parts:
-                    out["fanout"] = fan_out(fleet, held, conversations)
-            finally:
-                fleet.stop()
-        if "idle" in parts:
-            print(f"\n== no live process: {len(held):,} pages polling every {POLL_SECONDS} s, {seconds} s…", flush=True)
-            polling_fleet = Fleet(server.HOST, page_port)
-            polls = idle_polls(pages[:len(held)])
-            polling_fleet.poll(polls[:100], every=1, seconds=2)  # warm both workers up
-            time.sleep(2)
-            sample = Sample(page_port)
-            sample.start()
-            polled = polling_fleet.poll(polls, every=POLL_SECONDS, seconds=seconds)
-            row = sample.stop()
-            polling_fleet.stop()
-            row.update({"pages": len(held), "requests": polled["requests"], "statuses": polled["statuses"],
-                        "late": polled["late"]})
-            out["idle"]["polling"] = row
-            print_idle("polling every 5 s", row)
+                        print(f"\n== the same streams + the pages' safety poll (every {safety} s), {seconds} s…",
+                              flush=True)
+                        safety_fleet = Fleet(server.HOST, page_port)
+                        sample.start()
+                        polled = safety_fleet.poll(idle_polls(held_pages), every=safety, seconds=seconds)
+                        time.sleep(max(0.0, seconds - (time.monotonic() - sample.began)))
+                        row = sample.stop()
+                        safety_fleet.stop()
+                        row.update({"pages": len(held), "requests": polled["requests"],
+                                    "statuses": polled["statuses"], "still_open": sum(1 for s in held if not s.closed)})
+                        out["idle"]["streams_safety"] = row
+                        print_idle("streams + safety poll", row)
+                    if "fanout" in parts:
+                        out["fanout"] = fan_out(fleet, held, conversations)
+                finally:
+                    fleet.stop()
+            if "idle" in parts:
+                print(f"\n== no live process: {len(held):,} pages polling every {POLL_SECONDS} s, {seconds} s…",
+                      flush=True)
+                polling_fleet = Fleet(server.HOST, page_port)
+                polls = idle_polls(held_pages)
+                polling_fleet.poll(polls[:100], every=1, seconds=2)  # warm both workers up
+                time.sleep(2)
+                sample = Sample(counters, page_port)
+                sample.start()
+                polled = polling_fleet.poll(polls, every=POLL_SECONDS, seconds=seconds)
+                row = sample.stop()
+                polling_fleet.stop()
+                row.update({"pages": len(held), "requests": polled["requests"], "statuses": polled["statuses"],
+                            "late": polled["late"]})
+                out["idle"]["polling"] = row
+                print_idle("polling every 5 s", row)
     return out
 
 
 def print_idle(label, row):
     live = "–" if row.get("live_cpu") is None else f"{row['live_cpu']:.2f}"
-    print(f"   {label:<24} live CPU {live} s  pages CPU {row['pages_cpu']:.2f} s  questions {row.get('questions', '–')}"
+    print(f"   {label:<24} live CPU {live} s  pages CPU {row['pages_cpu']:.2f} s  queries live {row.get('live_queries')}"
+          f" pages {row['pages_queries']}  server Questions {row.get('questions', '–')}"
           f"  Com_select {row.get('com_select', '–')}  ({row['seconds']} s, load {row['load']})"
           f"{'  requests ' + str(row['requests']) + ' ' + str(row['statuses']) if 'requests' in row else ''}",
           flush=True)
@@ -473,7 +534,8 @@ def fan_out(fleet, held, conversations):
     """One customer message into a conversation assigned to a staff member with open streams."""
     staff_ids = {s.user_id for s in held if s.label == "staff"}
     customer_ids = {s.user_id for s in held if s.label == "customer"}
-    target = next(c for c in conversations if c.assigned_to_id in staff_ids and c.customer_id in customer_ids)
+    candidates = [c for c in conversations if c.customer_id in customer_ids]
+    target = next((c for c in candidates if c.assigned_to_id in staff_ids), candidates[0])
     may_see = [s for s in held if (s.label == "admin")
                or (s.label == "staff" and s.user_id == target.assigned_to_id)
                or (s.label == "customer" and s.user_id == target.customer_id)]
@@ -539,25 +601,31 @@ def render_live_tables(results):
         people = results["people"]
         polling = idle.get("polling")
         out += ["", f"Idle cost, {people['held']:,} open pages (streams held: {people['held']:,} of "
-                f"{people['streams']:,}); other clients of the database: "
-                f"{results.get('background_questions_per_s')} questions/s measured beforehand:", "",
-                "| what | pages | seconds | live process CPU s | page workers CPU s | total CPU s | ×polling CPU "
-                "| DB questions | Com_select | ×polling questions | load (1/5/15 min) |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+                f"{people['streams']:,}). Queries: counted in the live process and the page workers themselves; "
+                f"the server's Questions count every client (others: "
+                f"{results.get('background_questions_per_s')} questions/s measured beforehand):", "",
+                "| what | pages | seconds | CPU s live process | CPU s page workers | CPU s total | ×polling "
+                "| queries live process | queries pages | queries total | ×polling | server Questions | load (1/5/15 min) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         labels = {"streams": "streams open, nothing happening",
                   "streams_safety": f"streams + safety poll every {results['settings']['LIVE_SAFETY_POLL_SECONDS']} s",
                   "polling": f"polling every {POLL_SECONDS} s (no live process)"}
+
+        def totals(row):
+            return (row["live_cpu"] or 0) + row["pages_cpu"], (row.get("live_queries") or 0) + row["pages_queries"]
+
         for key in ("streams", "streams_safety", "polling"):
             row = idle.get(key)
             if not row:
                 continue
-            total = (row["live_cpu"] or 0) + row["pages_cpu"]
-            cpu_ratio = ratio(total, (polling["pages_cpu"] + (polling["live_cpu"] or 0)) if polling else None)
-            q_ratio = ratio(row.get("questions"), polling.get("questions") if polling else None)
+            cpu, queries = totals(row)
+            cpu_ratio = ratio(cpu, totals(polling)[0] if polling else None)
+            q_ratio = ratio(queries, totals(polling)[1] if polling else None)
             live = "–" if row["live_cpu"] is None else f"{row['live_cpu']:.2f}"
+            live_q = "–" if row.get("live_queries") is None else f"{row['live_queries']:,}"
             out.append(f"| {labels[key]} | {row['pages']:,} | {row['seconds']} | {live} | {row['pages_cpu']:.2f} | "
-                       f"{total:.2f} | {cpu_ratio} | {row.get('questions', '–')} | {row.get('com_select', '–')} | "
-                       f"{q_ratio} | {row['load']} |")
+                       f"{cpu:.2f} | {cpu_ratio} | {live_q} | {row['pages_queries']:,} | {queries:,} | {q_ratio} | "
+                       f"{row.get('questions', '–')} | {row['load']} |")
     fanout = results.get("fanout")
     if fanout:
         out += ["", "Fan-out of one message (time after its commit until the stream has the event):", "",

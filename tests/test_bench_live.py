@@ -7,9 +7,13 @@ sends it), and the tables keep their columns.
 """
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
+import time
+
+import pytest
 
 from bench import server
 from bench.sse import Fleet
@@ -122,10 +126,10 @@ def test_the_live_tables_keep_their_columns():
         "people": {"streams": 2000, "held": 2000},
         "background_questions_per_s": 0.2,
         "idle": {
-            "streams": {"pages": 2000, "seconds": 60.0, "live_cpu": 3.0, "pages_cpu": 0.0, "questions": 300,
-                        "com_select": 200, "load": "x"},
-            "polling": {"pages": 2000, "seconds": 60.0, "live_cpu": None, "pages_cpu": 60.0, "questions": 72000,
-                        "com_select": 72000, "load": "x"},
+            "streams": {"pages": 2000, "seconds": 60.0, "live_cpu": 3.0, "pages_cpu": 0.0, "live_queries": 300,
+                        "pages_queries": 0, "questions": 350, "load": "x"},
+            "polling": {"pages": 2000, "seconds": 60.0, "live_cpu": None, "pages_cpu": 60.0, "live_queries": None,
+                        "pages_queries": 72000, "questions": 80000, "load": "x"},
         },
         "fanout": {"streams": 2000, "may_see": 52, "got": 52, "first_ms": 100.0, "p50_ms": 200.0,
                    "last_ms": 300.0, "strays": 0},
@@ -135,6 +139,44 @@ def test_the_live_tables_keep_their_columns():
     assert table[2] == "| mode | direction | messages | p50 ms | p95 ms | max ms | load (1/5/15 min) |"
     assert table[4] == "| live stream | customer→staff | 30 | 250 | 400 | 410 | 1.00/1.00/1.00 → 1.00/1.00/1.00 |"
     assert table[7].startswith("| polling only (reference) | staff→customer | 30 | 2,500 | 4,800 |")
-    assert "| streams open, nothing happening | 2,000 | 60.0 | 3.00 | 0.00 | 3.00 | 1/20 | 300 | 200 | 1/240 | x |" in table
-    assert "| polling every 5 s (no live process) | 2,000 | 60.0 | – | 60.00 | 60.00 | 1.00 | 72000 | 72000 | 1.00 | x |" in table
+    assert ("| streams open, nothing happening | 2,000 | 60.0 | 3.00 | 0.00 | 3.00 | 1/20 | 300 | 0 | 300 | 1/240 "
+            "| 350 | x |") in table
+    assert ("| polling every 5 s (no live process) | 2,000 | 60.0 | – | 60.00 | 60.00 | 1.00 | – | 72,000 | 72,000 "
+            "| 1.00 | 80000 | x |") in table
     assert table[-1] == "| 2,000 | 52 | 52 | 100.0 | 200.0 | 300.0 | 0 |"
+
+
+@pytest.mark.mariadb(reason="the live process is a subprocess: it must reach the test database over the network")
+@pytest.mark.django_db(transaction=True)
+def test_the_benchmark_client_sees_one_message_fan_out_to_exactly_who_may_see_it(
+        admin_user, sarah, mike, john, jane, johns_conversation, janes_conversation):
+    """The benchmark's own launcher and client against a real live process: a small
+    fan-out (the benchmark's --live fanout, with five streams instead of 2,000)."""
+    from bench.live import live_gunicorn
+    from bench.scenario import session_cookie
+    from conversations.services import conversation_assign, conversation_post_message
+    from tests.serving import database_url
+
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    port = server.free_port()
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "false", "LOG_LEVEL": "ERROR"}
+    with live_gunicorn(env, port):
+        fleet = Fleet(server.HOST, port)
+        try:
+            people = [(label, user.pk, session_cookie(user)) for label, user in (
+                ("customer", john), ("customer", jane), ("staff", sarah), ("staff", mike), ("admin", admin_user))]
+            held = fleet.open_streams(people, timeout=30)
+            assert len(held) == 5, [(s.status, s.error) for s in fleet.streams]
+            conversation_post_message(actor=john, conversation=johns_conversation, body="Fan-out test")
+            may_see = {john.pk, sarah.pk, admin_user.pk}
+
+            def got(stream):
+                return [e for e in stream.events if e[1] == "conversation" and e[2]["id"] == johns_conversation.pk]
+
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not all(got(s) for s in held if s.user_id in may_see):
+                time.sleep(0.05)
+            time.sleep(1)  # a few more ticks for strays
+            assert {s.user_id for s in held if got(s)} == may_see
+        finally:
+            fleet.stop()
