@@ -137,26 +137,39 @@ BYE, CLOSE = "bye", "close"
 def read_changes(since: datetime, limit: int = ROW_LIMIT) -> list[ChangedRow]:
     """The conversations stamped at or after ``since``, newest first, values only
     (index conv_recent: -updated_at, -id)."""
-    close_old_connections()  # drop a connection that broke or aged out, as a request would
+    _before_query()
     try:
         rows = (Conversation.objects.filter(updated_at__gte=since).order_by("-updated_at", "-id")
                 .values_list(*FIELDS)[:limit])
         return [ChangedRow(*values) for values in rows]
     except Exception:
-        connection.close()  # start the next attempt on a fresh connection
+        _after_failure()
         raise
+
+
+def _before_query():
+    # Drop a connection that broke or aged out (CONN_MAX_AGE), as a request would. Never
+    # inside a transaction: only a test calls these inside one, and closing would end it.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+def _after_failure():
+    # Start the next attempt on a fresh connection (the database may have restarted).
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def ended_sessions(subscribers) -> set:
     """The subscribers whose session is gone or expired, whose user is no longer the
     session's (sign-out, another sign-in, a password change) or inactive, or whose role
     changed. Two queries for all of them on the database session engine."""
-    close_old_connections()
+    _before_query()
     try:
         data = _session_data({sub.session_key for sub in subscribers if sub.session_key})
         users = get_user_model().objects.in_bulk({sub.user.pk for sub in subscribers})
     except Exception:
-        connection.close()
+        _after_failure()
         raise
     ended = set()
     for sub in subscribers:
@@ -212,13 +225,17 @@ class Feed:
 
     # -- streams --------------------------------------------------------------------
     def subscribe(self, sub: Subscriber):
+        """Add an open stream; starts the loop if it is not running."""
+        self.add(sub)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-feed")
+
+    def add(self, sub: Subscriber):
         self._all.add(sub)
         if sub.user.role == Role.ADMIN:
             self._admins.add(sub)
         else:
             self._by_user[sub.user.pk].add(sub)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-feed")
 
     def unsubscribe(self, sub: Subscriber):
         self._all.discard(sub)
@@ -272,7 +289,7 @@ class Feed:
                 self._resync_all()
                 failures = 0
             if primed:
-                self._fan_out(fresh)
+                self.fan_out(fresh)
             # The first read after a start only fills the window: the pages that just
             # opened their streams were rendered from the same data.
             primed = True
@@ -282,7 +299,8 @@ class Feed:
                 self._resync_all()
             await asyncio.sleep(max(0.0, self.tick - (time.monotonic() - started)))
 
-    def _fan_out(self, rows):
+    def fan_out(self, rows):
+        """Each row to the streams whose person may see it now, judged on the row."""
         for row in sorted(rows, key=lambda row: (row.updated_at, row.id)):
             event_id = next(self._event_ids)
             candidates = self._admins | self._by_user.get(row.assigned_to_id, set()) | \

@@ -191,3 +191,136 @@ def csrf_from(page: bytes) -> str:
     match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert match, "no CSRF token in the page"
     return match.group(1).decode()
+
+
+# --- the live process (issue 10) ---------------------------------------------------
+
+@contextlib.contextmanager
+def live_process(*, database_url: str, env: dict | None = None):
+    """Run the live process (live/asgi.py under gunicorn's uvicorn worker, one worker,
+    as the README deploys it) on a free port; yields ``(host, port)``."""
+    process_env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
+                   **(env or {})}
+    options = ["-k", "uvicorn_worker.UvicornWorker", "-w", "1", "--graceful-timeout", "5"]
+    with tempfile.TemporaryFile(mode="w+") as log, server.gunicorn(
+        "live.asgi:application", options=options, env=process_env, log=log, ready=_answers_stream,
+    ) as port:
+        yield (server.HOST, port)
+
+
+def _answers_stream(port: int) -> bool:
+    # 401: Django, its settings and the database session are up (no cookie, no stream).
+    try:
+        return request((server.HOST, port), "GET", "/live/stream", timeout=2)[0] == 401
+    except OSError:
+        return False
+
+
+class SseStream:
+    """A Server-Sent Events client over a raw socket, for tests: ``open`` sends the
+    request (with a session cookie), ``events(timeout)`` returns the events received
+    within that time. Everything received is kept in ``raw`` (for "this text never
+    appears on the stream"). Handles chunked transfer itself, so a read that times out
+    in the middle of a chunk loses nothing."""
+
+    def __init__(self, address, *, session_key: str | None = None, headers: dict | None = None):
+        self.address = address
+        self.sock = socket.create_connection(address, timeout=10)
+        lines = ["GET /live/stream HTTP/1.1", f"Host: {address[0]}:{address[1]}", "Accept: text/event-stream"]
+        if session_key:
+            lines.append(f"Cookie: sessionid={session_key}")
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self._buffer = b""  # undecoded bytes from the socket
+        self._body = b""  # de-chunked body not yet parsed into events
+        self.raw = b""
+        self.ended = False
+        self.status, self.headers = self._read_head()
+
+    def _recv(self, deadline) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or self.ended:
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except (TimeoutError, socket.timeout):
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self.ended = True
+            return False
+        self._buffer += data
+        self.raw += data
+        return True
+
+    def _read_head(self):
+        deadline = time.monotonic() + 10
+        while b"\r\n\r\n" not in self._buffer:
+            if not self._recv(deadline):
+                raise AssertionError(f"no response head from the live process: {self._buffer!r}")
+        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        return int(status_line.split()[1]), headers
+
+    def _dechunk(self):
+        if self.headers.get("transfer-encoding", "").lower() != "chunked":
+            self._body += self._buffer
+            self._buffer = b""
+            return
+        while b"\r\n" in self._buffer:
+            size_line, rest = self._buffer.split(b"\r\n", 1)
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                self.ended = True
+                self._buffer = b""
+                return
+            if len(rest) < size + 2:
+                return
+            self._body += rest[:size]
+            self._buffer = rest[size + 2:]
+
+    def events(self, timeout: float, *, until=None) -> list[dict]:
+        """Events (dicts: ``event``, ``data``, ``id``; a comment is ``{"comment": …}``)
+        received within ``timeout`` seconds; stops early once one satisfies ``until``."""
+        deadline = time.monotonic() + timeout
+        found = []
+        while True:
+            self._dechunk()
+            while b"\n\n" in self._body:
+                block, self._body = self._body.split(b"\n\n", 1)
+                event = {}
+                for line in block.decode().split("\n"):
+                    name, _, value = line.partition(":")
+                    value = value[1:] if value.startswith(" ") else value
+                    event["comment" if name == "" else name] = value
+                found.append(event)
+                if until is not None and until(event):
+                    return found
+            if self.ended or not self._recv(deadline):
+                self._dechunk()
+                if self.ended and b"\n\n" in self._body:
+                    continue
+                return found
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def conversation_events(events) -> list[dict]:
+    """The `conversation` events among ``events``, their data parsed."""
+    import json
+
+    return [json.loads(event["data"]) for event in events if event.get("event") == "conversation"]

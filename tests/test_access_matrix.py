@@ -151,6 +151,10 @@ ROUTES = {
         Call("POST", api_thread(201), data={"body": "Checking access"}, json=True),
         Call("DELETE", {**api_thread(405), "anonymous": 405, "other_customer": 405, "other_staff": 405}),
     ],
+    # The live stream is served by the live process (ASGI); under WSGI, as here, everyone gets
+    # 503 and the page keeps polling. Its real matrix runs against the live process:
+    # live/tests/test_stream.py.
+    "live/stream": [Call("GET", everyone(503)), Call("POST", everyone(503))],
     # Django's admin site (/django-admin/): admins only, the rest go to its login page.
     DJANGO_ADMIN_PREFIX: [Call("GET", {**everyone(302), "admin": 200})],
 }
