@@ -165,8 +165,12 @@
     fire("conversations-changed");
   }
 
+  // Healthy: open, and, when the stream sends `event: ping`, heard from lately. A comment-line
+  // heartbeat (": ping") keeps proxies happy but never reaches JavaScript, so with those an
+  // open stream counts as healthy however quiet it is (the safety poll still runs).
   function liveHealthy() {
-    return !!live.source && live.source.readyState === 1 && Date.now() - live.lastSign < LIVE_STALE_MS;
+    if (!live.source || live.source.readyState !== 1) { return false; }
+    return !live.pings || Date.now() - live.lastSign < LIVE_STALE_MS;
   }
 
   function onConversation(event) {
@@ -267,7 +271,8 @@
     askAgain[asker.id] = null;
     if (!again) { return; }
     if (document.body.contains(asker)) {
-      fire(again);
+      // htmx releases the hx-sync lock only after this event: fire once it has.
+      window.setTimeout(function () { fire(again); }, 0);
     } else {
       afterReload[asker.id] = again;  // its replacement listens only once htmx has settled it
     }
