@@ -401,14 +401,15 @@ def idle_polls(pages):
 
 
 def database_connections():
-    """(max_connections, Threads_connected) of the MariaDB server; None on SQLite."""
+    """(max_connections, connections to the whole server, connections to the benchmark
+    database other than ours) on MariaDB; None on SQLite."""
     if connection.vendor != "mysql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT @@max_connections")
-        most = cursor.fetchone()[0]
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
-        return most, int(cursor.fetchone()[1])
+        cursor.execute("SELECT @@max_connections, (SELECT COUNT(*) FROM information_schema.PROCESSLIST), "
+                       "(SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+                       "AND ID <> CONNECTION_ID())")
+        return cursor.fetchone()
 
 
 PROBE = 20
@@ -425,14 +426,15 @@ def open_streams(fleet, people, out):
     rest = people[PROBE:]
     if before is not None:
         time.sleep(1.0)
-        most, connected = database_connections()
-        per_stream = (connected - before[1]) / max(1, len(held))
+        most, connected, ours = database_connections()
+        per_stream = (ours - before[2]) / max(1, len(held))
         out["people"]["db_connections_per_stream"] = round(per_stream, 2)
         if per_stream >= 0.5:
             room = max(0, int((most - connected - MARGIN) / per_stream))
             if room < len(rest):
                 print(f"   the live process holds about {per_stream:.1f} database connection(s) per open stream "
-                      f"(Threads_connected {before[1]} → {connected} for {len(held)} streams, max_connections {most}): "
+                      f"(connections to the benchmark database {before[2]} → {ours} for {len(held)} streams; "
+                      f"{connected} of max_connections {most} in use on the server): "
                       f"opening only {room} more, so the shared server keeps {MARGIN} for everyone else", flush=True)
                 out["people"]["capped_by_db_connections"] = True
                 rest = rest[:room]
