@@ -22,6 +22,7 @@ instead of starting cold.
 """
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import defaultdict
@@ -228,7 +229,14 @@ class Feed:
         """Add an open stream; starts the loop if it is not running."""
         self.add(sub)
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="live-feed")
+            # Stamped now, before the stream's `ready` goes out: every change after that
+            # is delivered, even one the first read already sees.
+            # In a context of its own: started from the first stream's request, the task
+            # would otherwise share that request's context-local database connections
+            # (Django keeps them per context under ASGI) and the request closes its own.
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(timezone.now()), name="live-feed", context=contextvars.Context())
+            self._task.add_done_callback(_log_crash)
 
     def add(self, sub: Subscriber):
         self._all.add(sub)
@@ -260,10 +268,9 @@ class Feed:
             self.unsubscribe(sub)
 
     # -- the loop -------------------------------------------------------------------
-    async def _run(self):
+    async def _run(self, deliver_from: datetime | None):
         read = sync_to_async(read_changes, thread_sensitive=False, executor=self._executor)
         check = sync_to_async(ended_sessions, thread_sensitive=False, executor=self._executor)
-        primed = False
         failures = 0
         next_recheck = time.monotonic() + self.recheck
         while self._all or time.monotonic() - self._last_left < LINGER_SECONDS:
@@ -288,11 +295,12 @@ class Feed:
                 logger.warning("live feed: reading changes works again after %s failures", failures)
                 self._resync_all()
                 failures = 0
-            if primed:
-                self.fan_out(fresh)
-            # The first read after a start only fills the window: the pages that just
-            # opened their streams were rendered from the same data.
-            primed = True
+            if deliver_from is not None:
+                # The first read after a start fills the window with what changed before
+                # the feed started (the pages were rendered from that) and delivers the rest.
+                fresh = [row for row in fresh if row.updated_at >= deliver_from]
+                deliver_from = None
+            self.fan_out(fresh)
             if len(rows) >= ROW_LIMIT:
                 logger.warning("live feed: %s changes in %s s, more than one read holds; resync",
                                len(rows), self.overlap)
@@ -318,6 +326,13 @@ class Feed:
             if sub in self._all:
                 sub.end(BYE)
                 self.unsubscribe(sub)
+
+
+def _log_crash(task: asyncio.Task):
+    # A crash must be loud (the next stream to connect starts a new loop); a failing query
+    # never gets here, the loop retries those itself.
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("live feed stopped by an error", exc_info=task.exception())
 
 
 _feed: Feed | None = None

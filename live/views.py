@@ -6,8 +6,10 @@ import asyncio
 import json
 import time
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -38,6 +40,13 @@ async def stream(request):
         # expired session to the login page).
         return _cors(request, _text("Sign in to receive live updates.", 401))
     subscriber = Subscriber(user, request.session.session_key)
+    # Django's ASGI handler runs each request's sync parts (the middleware, auser()) in
+    # the request's own thread and context, and that context's database connection stays
+    # open (CONN_MAX_AGE) until the response ends: for a stream, hours, one connection
+    # per open page, and 151 pages exhaust MariaDB's default max_connections. The stream
+    # needs no database after this line (the feed reads for everyone on its own
+    # connection), so close it.
+    await sync_to_async(connections.close_all)()
     reconnect = "HTTP_LAST_EVENT_ID" in request.META
     response = StreamingHttpResponse(_events(subscriber, reconnect), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-store"
