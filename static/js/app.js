@@ -156,7 +156,13 @@
   var pageStarted = Date.now();
   var lastPoll = {};  // poller id -> when it last asked (the element itself is replaced by its own swaps)
 
+  var LISTENER = { "messages-changed": "poller", "conversations-changed": "conversation-rows" };
+  var replacing = {};   // poller id -> its own swap replaced it; htmx wires the new one when it settles
+  var afterReload = {}; // poller id -> the event to fire once the replacement listens
+
   function fire(name) {
+    var id = LISTENER[name];
+    if (replacing[id]) { afterReload[id] = name; return; }  // nobody would hear it now
     if (window.htmx) { window.htmx.trigger(document.body, name); }
   }
 
@@ -229,7 +235,6 @@
   var POLLERS = "[data-poller], [data-list-poller]";
   var inFlight = {};    // poller id -> a request of its own is out
   var askAgain = {};    // poller id -> the event to fire again once that request is back
-  var afterReload = {}; // poller id -> the same, once the poller's replacement is listening
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
@@ -269,22 +274,22 @@
     inFlight[asker.id] = false;
     var again = askAgain[asker.id];
     askAgain[asker.id] = null;
-    if (!again) { return; }
-    if (document.body.contains(asker)) {
+    if (!document.body.contains(asker)) {
+      replacing[asker.id] = true;
+      if (again) { afterReload[asker.id] = again; }
+    } else if (again) {
       // htmx releases the hx-sync lock only after this event: fire once it has.
       window.setTimeout(function () { fire(again); }, 0);
-    } else {
-      afterReload[asker.id] = again;  // its replacement listens only once htmx has settled it
     }
   });
 
   document.addEventListener("htmx:load", function (event) {
     var id = event.detail.elt.id;
-    if (id && afterReload[id]) {
-      var again = afterReload[id];
-      afterReload[id] = null;
-      fire(again);
-    }
+    if (!id || !replacing[id]) { return; }
+    replacing[id] = false;
+    var again = afterReload[id];
+    afterReload[id] = null;
+    if (again) { fire(again); }
   });
 
   document.addEventListener("visibilitychange", function () {

@@ -169,8 +169,9 @@ def test_a_poll_dropped_while_one_is_out_is_asked_again(first_poll_saw, live_set
     conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
     chat = open_page(sign_in, john, "/portal/chat/")
     stream(chat, "open")
-    stream(chat, "event", "ready")
-    chat.wait_for_timeout(500)  # the catch-up poll is back
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")  # its catch-up poll must be back before the test holds the next
+    chat.wait_for_timeout(200)
 
     held = []
 
@@ -217,10 +218,14 @@ def test_a_quiet_stream_counts_as_healthy_only_without_visible_pings(heartbeat, 
     chat.goto("/portal/chat/")
     polls = Polls(chat, r"/portal/chat/messages/")
     stream(chat, "open")
-    stream(chat, "event", "ready")
     if heartbeat == "event":
         stream(chat, "event", "ping")
-    assert polls.wait_for(1, timeout=1.0)
+    # The catch-up poll must be back before the clock jumps: while it is out, hx-sync drops
+    # every timer poll the jump fires.
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")
+    chat.wait_for_timeout(200)
+    assert polls.count() == 1
 
     # 50 s without a sign of life: 10 timer ticks, and the 15 s stream check has run past 30 s.
     chat.clock.run_for(50_000)
@@ -231,3 +236,37 @@ def test_a_quiet_stream_counts_as_healthy_only_without_visible_pings(heartbeat, 
     else:
         assert polls.count() >= 2, "a stream silent past 2 x heartbeat still held the timer back"
         assert chat.evaluate("__sources.length") == 2, "the quiet stream was not reopened"
+
+
+def test_an_event_while_the_poller_is_being_replaced_is_not_lost(live_settings, sign_in, john, sarah, admin_user,
+                                                                  johns_conversation):
+    """A poll that brings rows replaces the poller, and htmx wires up the replacement only when
+    it settles (20 ms later): an event fired in between reaches no poller. It must wait for
+    the replacement, not for the 120 s safety poll."""
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    chat = open_page(sign_in, john, "/portal/chat/")
+    stream(chat, "open")
+    with chat.expect_event("requestfinished", lambda request: "/portal/chat/messages/" in request.url):
+        stream(chat, "event", "ready")
+    chat.wait_for_timeout(200)
+
+    held = []
+    chat.route(re.compile(r"/portal/chat/messages/"),
+               lambda route: route.continue_() if held else held.append((route, route.fetch())))
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="The first one")
+    stream(chat, "event", "conversation", {"id": johns_conversation.pk, "seq": 1, "stamp": "x"})
+    deadline = time.monotonic() + 2
+    while not held and time.monotonic() < deadline:
+        chat.wait_for_timeout(20)
+    assert held, "the first event did not make the page poll"
+    conversation_post_message(actor=sarah, conversation=johns_conversation, body="Sent during the swap")
+    # The stream's event for it lands exactly while the old poller is gone and the new one
+    # is not listening yet.
+    chat.evaluate("""id => document.addEventListener("htmx:afterRequest", function once(event) {
+        document.removeEventListener("htmx:afterRequest", once);
+        window.__stream("event", "conversation", JSON.stringify({id: id, seq: 2, stamp: "y"}));
+    })""", johns_conversation.pk)
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(chat.locator("#messages")).to_contain_text("The first one", timeout=1_000)
+    expect(chat.locator("#messages")).to_contain_text("Sent during the swap", timeout=1_500)
