@@ -36,6 +36,19 @@ def argument_parser():
     parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
     parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
     parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
+    live = parser.add_argument_group(
+        "live updates (issue 10)",
+        "--live runs only these, instead of the rows above: pages on gunicorn's sync workers, "
+        "the live process (live.asgi) under gunicorn's uvicorn worker")
+    live.add_argument("--live", action="store_true",
+                      help="measure live updates only: browser latency, idle cost, fan-out")
+    live.add_argument("--live-parts", default="latency,idle,fanout",
+                      help="which live measurements (default latency,idle,fanout)")
+    live.add_argument("--live-messages", type=int, default=30,
+                      help="latency: messages each way, measured in Chromium (default 30)")
+    live.add_argument("--streams", type=int, default=2000,
+                      help="idle cost and fan-out: open streams / polling pages (default 2000)")
+    live.add_argument("--idle-seconds", type=int, default=60, help="idle cost: seconds per row (default 60)")
     return parser
 
 
@@ -74,6 +87,10 @@ def child_arguments(options, vendor):
     for name in ("messages", "duration", "connections", "workers", "threads", "pollers"):
         argv += [f"--{name}", str(options[name])]
     argv += ["--worker-class", options["worker_class"]]
+    if options["live"]:
+        argv += ["--live", "--live-parts", options["live_parts"]]
+        for name in ("live_messages", "streams", "idle_seconds"):
+            argv += [f"--{name.replace('_', '-')}", str(options[name])]
     if options["output"]:
         argv += ["--output", options["output"]]
     return argv

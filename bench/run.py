@@ -28,6 +28,10 @@ RESULTS_DIR = server.ROOT / "bench-results"
 
 
 def run(options):
+    if options["live"]:
+        from bench.live import run_live
+
+        return run_live(options)
     sizes = [int(size) for size in options["sizes"].split(",")]
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:

@@ -42,16 +42,19 @@ def accepts_connections(port: int) -> bool:
 
 @contextlib.contextmanager
 def gunicorn(app: str, *, options: Sequence[str] = (), env: dict | None = None, log: IO | None = None,
-             ready: Callable[[int], bool] = accepts_connections, start_timeout: float = 30) -> Iterator[int]:
+             ready: Callable[[int], bool] = accepts_connections, start_timeout: float = 30,
+             port: int | None = None) -> Iterator[int]:
     """Serve the WSGI `app` ("module:callable") on 127.0.0.1 and yield the port once
     `ready(port)` is true; stop gunicorn on the way out.
 
     `options` are further gunicorn flags (workers, worker class…); `env` is the whole
     environment (default: this process's); `log` is a file for gunicorn's output (a
     file, not a pipe: a pipe nobody reads fills up and blocks the workers' logging);
-    without it the output goes where this process's goes.
+    without it the output goes where this process's goes. `port` is a port chosen
+    beforehand (two servers that must know each other's address); default a free one.
+    An ASGI app runs the same way with `-k uvicorn_worker.UvicornWorker` in `options`.
     """
-    port = free_port()
+    port = port or free_port()
     argv = [sys.executable, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", "--no-control-socket", *options]
     process = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy() if env is None else env,
                                stdout=log, stderr=subprocess.STDOUT if log else None, text=True)

@@ -51,3 +51,8 @@ def raw_poll(request):
 
 designpi.urls.urlpatterns[:0] = [path("__bench__/floor", floor), path("__bench__/raw-poll", raw_poll)]
 clear_url_caches()
+
+# `python -m bench --live` counts each process's queries (bench/querycount.py); a no-op otherwise.
+from bench.querycount import install  # noqa: E402
+
+install()
