@@ -125,7 +125,7 @@ class Fleet:
                 data.append(value)
             elif key == "id":
                 event_id = value
-        if not data and comment:
+        if name == "ping" or (not data and comment):  # the heartbeat (an event; a comment line before)
             stream.pings += 1
             return
         if not data:

@@ -67,14 +67,20 @@ class AssignForm(forms.Form):
     )
 
     @classmethod
-    def for_conversation(cls, conversation, *, team, id: str):
-        """The control showing ``conversation``'s assignee. Its options come from ``team``,
-        loaded once for the page, so a list of rows costs no query per row; what is
-        posted back is still validated against the live team queryset."""
-        form = cls(initial={"assigned_to": conversation.assigned_to_id})
+    def for_team(cls, team, *, initial=None):
+        """The control with its options from ``team``, loaded once for the page, so a
+        list of rows costs no query per row; what is posted back is still validated
+        against the live team queryset."""
+        form = cls(initial=initial)
         field = form.fields["assigned_to"]
         field.choices = [("", field.empty_label), *[(member.pk, member.display_name) for member in team]]
-        field.widget.attrs["id"] = id
+        return form
+
+    @classmethod
+    def for_conversation(cls, conversation, *, team, id: str):
+        """The control showing ``conversation``'s assignee (``id`` names it for its label)."""
+        form = cls.for_team(team, initial={"assigned_to": conversation.assigned_to_id})
+        form.fields["assigned_to"].widget.attrs["id"] = id
         return form
 
 

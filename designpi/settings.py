@@ -104,6 +104,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "live.context_processors.live",
             ],
+            # {% load controls %}: form fields' <select>s without a template per option.
+            "libraries": {"controls": "designpi.controls"},
         },
     },
 ]

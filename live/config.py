@@ -31,7 +31,7 @@ def parse_live_settings(env) -> LiveSettings:
     heartbeat = _seconds(env, "LIVE_HEARTBEAT_SECONDS", "15", low=0.1, high=300)
     # Issue 10: a stream notices an ended session within a minute at the latest.
     recheck = _seconds(env, "LIVE_SESSION_RECHECK_SECONDS", "60", low=0.1, high=60)
-    safety = env.str("LIVE_SAFETY_POLL_SECONDS", default="120").strip()
+    safety = env.str("LIVE_SAFETY_POLL_SECONDS", default="300").strip()
     if not (safety.isascii() and safety.isdigit()) or not 5 <= int(safety) <= 3600:
         raise ValueError(f"LIVE_SAFETY_POLL_SECONDS={safety!r} must be a whole number of seconds from 5 to 3600.")
     return LiveSettings(

@@ -62,7 +62,7 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
         "form": form,
         "page": page,
         # The team list the filter loaded is every row's "Assign to" options too (one query).
-        "rows": team.console_row_context(rows, team=form.team),
+        **team.console_row_context(rows, team=form.team),
         "filter_query": urlencode(filters),
         "poll_url": reverse("console:conversation_rows") + "?" + urlencode({**filters, "page": page.number, "stamp": stamp}),
     }

@@ -80,13 +80,15 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
     return context
 
 
-def console_row_context(rows, *, team) -> list[dict]:
-    """The console list's rows with their assignment and status controls."""
-    for row in rows:
-        conversation = row["conversation"]
-        row["assign_form"] = AssignForm.for_conversation(conversation, team=team, id=f"assign-{conversation.pk}")
-        row["status_form"] = StatusForm.for_conversation(conversation, id=f"status-{conversation.pk}")
-    return rows
+def console_row_context(rows, *, team) -> dict:
+    """The console list's rows and the two controls every row shows: one assignee and
+    one status field for the whole page (options from ``team``, loaded once), which
+    each row renders with its own id and value (templates/includes/select.html)."""
+    return {
+        "rows": rows,
+        "assign_field": AssignForm.for_team(team)["assigned_to"],
+        "status_field": StatusForm()["status"],
+    }
 
 
 def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200):
@@ -156,7 +158,6 @@ def changed_response(request, portal: TeamPortal, conversation):
     if not request.htmx:
         return redirect(portal.urls(conversation)["page"])
     if portal.manages and (request.htmx.target or "").startswith("row-"):
-        team = team_member_list()
-        rows = console_row_context(list_rows(request.user, [conversation]), team=team)
-        return render(request, "console/conversation_list.html#row", {"row": rows[0], "saved": True})
+        context = console_row_context(list_rows(request.user, [conversation]), team=team_member_list())
+        return render(request, "console/conversation_list.html#row", {**context, "row": context["rows"][0], "saved": True})
     return render(request, f"{DETAIL_TEMPLATE}#panel", {**panel_context(portal, conversation), "saved": True})

@@ -22,7 +22,7 @@ def test_pages_get_the_live_url_and_the_safety_poll(world, settings):
     settings.LIVE_URL = "http://127.0.0.1:8001/live/stream"
     response = client_for(world["john"]).get("/portal/chat/")
     assert response.context["live_url"] == "http://127.0.0.1:8001/live/stream"
-    assert response.context["live_safety_poll_seconds"] == 120
+    assert response.context["live_safety_poll_seconds"] == 300
 
 
 def live_settings(env):
@@ -36,7 +36,7 @@ def live_settings(env):
 def test_defaults_follow_the_contract():
     result = live_settings({})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "/live/stream|()|0.3|10.0|15.0|60.0|120|[\"'self'\"]"
+    assert result.stdout.strip().splitlines()[-1] == "/live/stream|()|0.3|10.0|15.0|60.0|300|[\"'self'\"]"
 
 
 def test_an_absolute_live_url_adds_its_origin_to_connect_src():
