@@ -23,13 +23,11 @@ live process runs as production would (`live.asgi:application`, uvicorn worker).
 
 import contextlib
 import http.client
-import json
 import math
 import os
 import random
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from django.conf import settings
@@ -39,6 +37,7 @@ from django.db import connection
 from accounts.models import Role, User
 from bench import querycount, server
 from bench.database import analyse
+from bench.run import save_results
 from bench.scenario import session_cookie
 from bench.sse import Fleet
 from conversations.demo import SCALE_EMAIL_DOMAIN
@@ -49,7 +48,6 @@ from conversations.services import (
     conversation_post_message,
 )
 
-RESULTS_DIR = server.ROOT / "bench-results"
 # Debian's Chromium as the browser tests launch it (tests/browser/conftest.py; the
 # benchmark does not import test code, so the list is repeated here).
 CHROMIUM = "/usr/bin/chromium"
@@ -84,12 +82,7 @@ def run_live(options):
         analyse(connection)
         results.update(measure_idle_and_fanout(options, parts))
 
-    path = Path(options["output"]) if options["output"] else RESULTS_DIR / (
-        datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"-live-{connection.vendor}.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2))
-    print("\n" + render_live_tables(results))
-    print(f"\nRaw results: {path}")
+    save_results(results, options, table=render_live_tables(results), kind="-live")
 
 
 def safety_poll_seconds():

@@ -52,11 +52,16 @@ def run(options):
         print(f"   generated in {time.monotonic() - started:.0f} s", flush=True)
         results["sizes"][size] = measure_size(options)
 
+    save_results(results, options, table=render_table(results))
+
+
+def save_results(results, options, *, table: str, kind: str = "") -> None:
+    """Print the table and keep the raw results (--output, or bench-results/<time>[-kind]-<vendor>.json)."""
     path = Path(options["output"]) if options["output"] else RESULTS_DIR / (
-        datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"-{connection.vendor}.json")
+        datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + f"{kind}-{connection.vendor}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2))
-    print("\n" + render_table(results))
+    print("\n" + table)
     print(f"\nRaw results: {path}")
 
 

@@ -5,7 +5,6 @@ about what a browser would receive."""
 import re
 from pathlib import Path
 
-import pytest
 from django.test import Client
 
 from tests.personas import client_for

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import Conversation
-from conversations.services import conversation_assign, conversation_post_message
+from conversations.services import conversation_assign
 from live.feed import BYE, ChangedRow, ChangeWindow, Feed, Subscriber, ended_sessions, read_changes
 from tests.personas import client_for
 

@@ -11,10 +11,9 @@ API's status change is admin-only, and an admin never loses sight of a conversat
 
 import json
 import threading
-import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from accounts.models import User
 from accounts.services import user_deactivate
