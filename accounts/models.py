@@ -57,6 +57,14 @@ class User(AbstractBaseUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The person's IANA time zone ("Europe/Paris"), for the times the server writes for
+    # them (emails, snooze presets); "" until known. Pages show the browser's own zone.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    # Which emails they get (the preferences page; one-click unsubscribe turns one off).
+    # Team: a conversation was assigned to them. Everyone: unread messages from the other
+    # side of a conversation (participant messages for the team, replies for a customer).
+    notify_assigned = models.BooleanField("email me when a conversation is assigned to me", default=True)
+    notify_messages = models.BooleanField("email me about unread messages", default=True)
 
     objects = UserManager()
 

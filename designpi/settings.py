@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "leads",
     "conversations",
@@ -287,6 +289,28 @@ if MAX_REQUEST_BYTES < 1:
 
 # Coarse per-user limit on posting messages (per minute), kept in the database.
 MESSAGE_RATE_LIMIT_PER_MINUTE = env.int("MESSAGE_RATE_LIMIT_PER_MINUTE", default=30)
+
+# --- Email and background work (issue 11) -------------------------------------
+# EMAIL_URL in django-environ's form: smtp+tls://user:password@host:587, smtps://… for TLS from
+# the first byte, smtp://host:25 without TLS. Default: printed to the worker's stdout
+# (consolemail://), for development. Requests never send mail: they queue a task on commit,
+# and `manage.py db_worker` (a second process, README "Deploying") sends it.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DesignPi Support <support@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people reach the app at, for the links in emails (no trailing slash).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://.")
+# Unread messages wait this long before they are emailed, so an open page reads them first.
+NOTIFICATION_DELAY_SECONDS = env.int("NOTIFICATION_DELAY_SECONDS", default=120)
+if NOTIFICATION_DELAY_SECONDS < 0:
+    raise ImproperlyConfigured("NOTIFICATION_DELAY_SECONDS must be 0 or more.")
+# Django's tasks API (the django-tasks backport) on the database: queued work survives a
+# restart of the worker or the database, with no broker to run.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"
