@@ -9,12 +9,13 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from designpi.checks import trusted_proxies_check
+        from designpi.checks import email_check, trusted_proxies_check
 
         # A successful sign-in takes back the failure its credential check was counted as.
         user_logged_in.connect(_signin_succeeded, dispatch_uid="accounts.signin_succeeded")
         # designpi/ is not an app; its deployment checks are registered from here.
         checks.register(trusted_proxies_check, checks.Tags.security, deploy=True)
+        checks.register(email_check, deploy=True)
 
 
 def _signin_succeeded(sender, request, user, **kwargs):

@@ -24,3 +24,23 @@ def trusted_proxies_check(app_configs=None, **kwargs):
             id="designpi.W002",
         ))
     return warnings
+
+
+def email_check(app_configs=None, **kwargs):
+    """Production sends invitations, password resets and notifications: they must leave."""
+    warnings = []
+    if settings.EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend", "dummy.EmailBackend")):
+        warnings.append(Warning(
+            "EMAIL_URL is not set to a mail server: invitations, password resets and "
+            "notifications are printed by the worker instead of sent.",
+            hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (README, Configuration).",
+            id="designpi.W003",
+        ))
+    if not settings.SITE_URL.startswith("https://"):
+        warnings.append(Warning(
+            f"SITE_URL is {settings.SITE_URL!r}: the links in emails (password resets, "
+            "invitations) would point at an address without TLS or at this machine.",
+            hint="Set SITE_URL to the address people reach the app at, e.g. https://support.example.com.",
+            id="designpi.W004",
+        ))
+    return warnings

@@ -87,6 +87,31 @@ def test_the_deploy_check_warns_when_every_address_is_a_trusted_proxy():
     assert "(designpi.W002)" in result.stderr
 
 
+def test_the_deploy_check_warns_when_emails_would_not_leave_or_link_without_tls():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("EMAIL_URL", "SITE_URL")}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "(designpi.W003) EMAIL_URL is not set to a mail server" in result.stderr
+    assert "(designpi.W004) SITE_URL is 'http://127.0.0.1:8000'" in result.stderr
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_mail_settings_are_read_from_email_url():
+    result = manage("shell", "-c", "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, "
+                    "s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_HOST_USER, s.SITE_URL)", env=PRODUCTION_ENV)
+    assert result.stdout.strip().splitlines()[-1] == (
+        "django.core.mail.backends.smtp.EmailBackend smtp.example.com 587 True support@example.com "
+        "https://support.example.com")
+
+
+@pytest.mark.parametrize("value", ["support.example.com", "ftp://support.example.com"])
+def test_a_site_url_without_a_scheme_stops_start_up(value):
+    result = manage("check", env={**PRODUCTION_ENV, "SITE_URL": value})
+    assert result.returncode != 0
+    assert "must start with http:// or https://" in result.stderr
+
+
 @pytest.mark.parametrize("name, value", [
     ("SIGNIN_ACCOUNT_FAILURE_LIMIT", "0"), ("SIGNIN_ADDRESS_WINDOW_MINUTES", "-5"),
     ("SIGNIN_KNOWN_ADDRESS_DAYS", "-1"), ("SIGNIN_ADDRESS_FAILURE_LIMIT", "lots"),
