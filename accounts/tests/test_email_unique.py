@@ -92,19 +92,21 @@ def before_the_constraint(transactional_db):
     try:
         yield apps.get_model("accounts", "User")
     finally:
-        User.objects.all().delete()
+        # Latest first: the current model has columns that later migrations add.
         migrate_to_latest()
+        User.objects.all().delete()
 
 
 def test_the_migration_lower_cases_existing_addresses(before_the_constraint):
     OldUser = before_the_constraint
     mixed = OldUser.objects.create(email="Mixed.Case@Example.TEST", name="Mixed", password="!")
     lower = OldUser.objects.create(email="already@example.test", name="Lower", password="!")
-    migrate_to(AFTER)
-    assert User.objects.get(pk=mixed.pk).email == "mixed.case@example.test"
-    assert User.objects.get(pk=lower.pk).email == "already@example.test"
+    # The model as of AFTER: later migrations add columns the current model has.
+    AfterUser = migrate_to(AFTER).get_model("accounts", "User")
+    assert AfterUser.objects.get(pk=mixed.pk).email == "mixed.case@example.test"
+    assert AfterUser.objects.get(pk=lower.pk).email == "already@example.test"
     with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.bulk_create([User(email="Already@Example.test", name="Copy")])
+        AfterUser.objects.bulk_create([AfterUser(email="Already@Example.test", name="Copy", password="!")])
 
 
 def test_the_migration_stops_and_names_accounts_that_would_collide(before_the_constraint):
