@@ -102,6 +102,11 @@ class User(AbstractBaseUser):
         return self.name or self.email
 
     @property
+    def invitation_pending(self) -> bool:
+        """Invited and not yet accepted: active, and no password set (accounts.services.user_invite)."""
+        return self.is_active and not self.has_usable_password()
+
+    @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 

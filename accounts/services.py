@@ -1,34 +1,214 @@
+import logging
+import zoneinfo
+from datetime import timedelta
+from functools import lru_cache, partial
+
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import SignInFailure, User
+from .models import Role, SignInFailure, User
+
+logger = logging.getLogger("designpi.accounts")
+
+# Sessions are read this many rows at a time when looking for one user's (see below).
+SESSION_SCAN_CHUNK = 2000
+# SignInFailure.account prefix for password reset requests: they count toward the
+# per-network ceiling of sign-ins, never toward an account's sign-in ceiling.
+RESET_ACCOUNT_PREFIX = "password-reset:"
 
 
 def user_create(*, email: str, password: str | None, **fields) -> User:
     return User.objects.create_user(email, password, **fields)
 
 
-def user_deactivate(*, actor, user: User) -> User:
-    """Deactivate an account and end every session it has (SECURITY_CASES 7)."""
+def _enqueue_on_commit(task, *args) -> None:
+    """Queue background work once the transaction commits (requests never send mail)."""
+    transaction.on_commit(partial(task.enqueue, *args))
+
+
+def user_invite(*, actor: User, email: str, name: str, role: str, company: str = "", phone: str = "") -> User:
+    """An admin invites someone (any role: the People page invites staff and customers,
+    and a new admin is invited the same way). The account exists at once with an
+    unusable password, so nobody can sign in with it until the invitation link sets one;
+    the email (accounts.tasks.send_invitation) leaves after commit."""
+    from .tasks import send_invitation
+
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can invite people.")
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}."})
+    email = User.objects.normalize_email(email)
+    taken = ValidationError({"email": "Someone already has an account with this email."}, code="unique")
+    if User.objects.filter(email__iexact=email).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, None, name=name, role=role, company=company, phone=phone)
+            _enqueue_on_commit(send_invitation, user.pk)
+    except IntegrityError:  # the same address invited at the same moment
+        raise taken from None
+    logger.info("user_invite actor=%s user=%s role=%s", actor.pk, user.pk, role)
+    return user
+
+
+def user_invitation_resend(*, actor: User, user: User) -> User:
+    """Send a new invitation to someone who has not accepted yet. A new unusable password
+    changes the token's hash, so the links sent before stop working."""
+    from .tasks import send_invitation
+
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can invite people.")
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.invitation_pending:
+            raise ValidationError("This person has already set a password, or is deactivated.", code="not_pending")
+        locked.set_unusable_password()
+        locked.save(update_fields=["password"])
+        _enqueue_on_commit(send_invitation, locked.pk)
+    logger.info("user_invitation_resend actor=%s user=%s", actor.pk, user.pk)
+    return locked
+
+
+def user_invitation_accept(*, user: User, password: str, time_zone: str = "") -> User:
+    """The invited person sets their password (the view checked the link's token). Under
+    the row lock the invitation must still be pending, so two tabs cannot both use it."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.invitation_pending:
+            raise ValidationError("This invitation has already been used.", code="used")
+        locked.set_password(password)
+        locked.save(update_fields=["password"])
+        user_remember_time_zone(user=locked, time_zone=time_zone)
+    logger.info("user_invitation_accept user=%s", locked.pk)
+    return locked
+
+
+def user_deactivate(*, actor: User, user: User) -> User:
+    """Deactivate an account: its sessions end at once (SECURITY_CASES 7) and a team
+    member's conversations that are not closed become unassigned, so they show in the
+    console's "Unassigned" list instead of waiting on someone who will not answer (closed
+    ones keep their assignee as history). An admin cannot deactivate themselves or the
+    last active admin."""
     if not actor.is_admin:
         raise PermissionDenied("Only admins can deactivate accounts.")
+    if actor.pk == user.pk:
+        raise ValidationError("You cannot deactivate your own account.", code="self")
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(is_active=False)
-        user_end_sessions(user=user)
+        # Every active admin row is locked, so two admins deactivating each other at the
+        # same moment cannot leave nobody (the second waits, then sees the first's result).
+        admins = list(User.objects.select_for_update().filter(role=Role.ADMIN, is_active=True)
+                      .values_list("pk", flat=True))
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active:
+            user.is_active = False
+            return user
+        if locked.is_admin and admins == [locked.pk]:
+            raise ValidationError("The last active admin cannot be deactivated.", code="last_admin")
+        User.objects.filter(pk=locked.pk).update(is_active=False)
+        if locked.is_team:
+            _unassign_open_conversations(actor=actor, user=locked)
+        ended = user_end_sessions(user=locked)
+    logger.info("user_deactivate actor=%s user=%s sessions_ended=%s", actor.pk, user.pk, ended)
     user.is_active = False
     return user
 
 
+def _unassign_open_conversations(*, actor: User, user: User) -> None:
+    # Through conversation_assign, the one function that assigns (the ticket follows). The
+    # row is locked first and re-read: one reassigned to someone else meanwhile is skipped.
+    from conversations.models import Conversation, Status
+    from conversations.services import conversation_assign
+
+    pks = list(Conversation.objects.filter(assigned_to=user).exclude(status=Status.CLOSED).values_list("pk", flat=True))
+    for pk in pks:
+        conversation = Conversation.objects.select_for_update().filter(pk=pk, assigned_to=user).first()
+        if conversation is not None:
+            conversation_assign(actor=actor, conversation=conversation, assignee=None)
+
+
+def user_reactivate(*, actor: User, user: User) -> User:
+    """Let a deactivated person sign in again (with the password they had; someone whose
+    invitation was pending stays invited and can be sent a new one)."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can reactivate accounts.")
+    with transaction.atomic():
+        updated = User.objects.filter(pk=user.pk, is_active=False).update(is_active=True)
+    if updated:
+        logger.info("user_reactivate actor=%s user=%s", actor.pk, user.pk)
+    user.is_active = True
+    return user
+
+
 def user_end_sessions(*, user: User) -> int:
-    """Delete the user's stored sessions (database-backed sessions only)."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
-            session.delete()
-            ended += 1
-    return ended
+    """Delete the user's stored sessions (database-backed sessions).
+
+    The session table does not say whose a row is, so the live rows are read in chunks of
+    (key, data) and decoded here: one pass, memory bounded by the chunk, then one DELETE
+    per chunk of keys. It is O(live sessions) for a rare admin action; a user column on a
+    custom session model would make it one indexed DELETE (see SECURITY.md). Deleting is
+    defence in depth: an inactive user is already anonymous on the next request, because
+    ModelBackend.get_user refuses inactive users and the live stream re-checks sessions."""
+    store = SessionStore()
+    target = str(user.pk)
+    keys = []
+    rows = Session.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data")
+    for key, data in rows.iterator(chunk_size=SESSION_SCAN_CHUNK):
+        if str(store.decode(data).get("_auth_user_id")) == target:
+            keys.append(key)
+    for start in range(0, len(keys), SESSION_SCAN_CHUNK):
+        Session.objects.filter(session_key__in=keys[start:start + SESSION_SCAN_CHUNK]).delete()
+    return len(keys)
+
+
+@lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone_name(value: str) -> bool:
+    return value in _time_zone_names()
+
+
+def user_remember_time_zone(*, user: User, time_zone: str) -> bool:
+    """Store the browser's IANA zone the first time we learn it (sign-in, invitation);
+    an unknown name, or a zone already stored, changes nothing."""
+    if user.time_zone or not is_time_zone_name(time_zone):
+        return False
+    updated = User.objects.filter(pk=user.pk, time_zone="").update(time_zone=time_zone)
+    if updated:
+        user.time_zone = time_zone
+    return bool(updated)
+
+
+def password_reset_request(*, email: str, network: str, users) -> int:
+    """Someone asked for a reset link for `email` from `network`. Every request is counted
+    (known address or not), so the answer and the work look the same either way; the
+    emails (accounts.tasks.send_password_reset) leave after commit, at most
+    PASSWORD_RESET_LIMIT_PER_HOUR per address per hour, and none from a network over the
+    sign-in ceiling. Returns how many emails were queued (for tests and the log only)."""
+    from .selectors import signin_failure_count
+    from .tasks import send_password_reset
+
+    account = f"{RESET_ACCOUNT_PREFIX}{User.objects.normalize_email(email)}"[:254]
+    now = timezone.now()
+    with transaction.atomic():
+        signin_failure_record(account=account, network=network)
+        account_count = signin_failure_count(since=now - timedelta(hours=1), account=account)
+        network_since = now - timedelta(minutes=settings.SIGNIN_ADDRESS_WINDOW_MINUTES)
+        if account_count > settings.PASSWORD_RESET_LIMIT_PER_HOUR or (
+            signin_failure_count(since=network_since, network=network) > settings.SIGNIN_ADDRESS_FAILURE_LIMIT
+        ):
+            logger.warning("password reset request over the limit network=%s", network)
+            return 0
+        queued = 0
+        for user in users:
+            _enqueue_on_commit(send_password_reset, user.pk)
+            queued += 1
+    return queued
 
 
 def signin_failure_record(*, account: str, network: str) -> int:
