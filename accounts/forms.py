@@ -90,6 +90,7 @@ class InviteForm(forms.ModelForm):
         widgets = {"email": forms.EmailInput(attrs={"autocomplete": "off"})}
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "invite_%s")  # the page's filter form has its own id_role
         super().__init__(*args, **kwargs)
         self.fields["name"].required = True
         self.fields["role"].initial = Role.STAFF
