@@ -14,7 +14,10 @@ from django.utils.http import urlsafe_base64_encode
 from accounts.models import Role, User
 from accounts.services import user_deactivate, user_invitation_resend, user_invite
 from accounts.tokens import invitation_tokens, password_reset_tokens
-from tests.smtp import drain_queue, smtp_server, text_of  # noqa: F401 (fixture)
+from tests.smtp import drain_queue, text_of
+from tests.smtp import smtp_server as _smtp_server_fixture
+
+smtp_server = _smtp_server_fixture  # the fixture, under its name in this module
 
 PEOPLE = reverse("console:people_list")
 INVITE = reverse("console:people_invite")

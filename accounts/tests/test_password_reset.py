@@ -16,7 +16,10 @@ from accounts.models import Role, SignInFailure
 from accounts.services import user_deactivate, user_invite
 from accounts.tokens import invitation_tokens, password_reset_tokens
 from tests.personas import PASSWORD
-from tests.smtp import drain_queue, smtp_server, text_of  # noqa: F401 (fixture)
+from tests.smtp import drain_queue, text_of
+from tests.smtp import smtp_server as _smtp_server_fixture
+
+smtp_server = _smtp_server_fixture  # the fixture, under its name in this module
 
 RESET = reverse("accounts:password_reset")
 SENT = reverse("accounts:password_reset_sent")

@@ -7,9 +7,14 @@ import os
 import re
 
 import pytest
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.services import user_invite
+from accounts.tokens import invitation_tokens
 from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -93,6 +98,30 @@ def test_people_invite_deactivate_and_the_time_zone(browser, live_server, admin_
         expect(page.locator(".invite-form")).to_contain_text("Someone already has an account with this email.")
         assert no_sideways_scroll(page)
         shot(page, f"people-error-{width}")
+        assert real(errors) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_an_invitation_link_sets_the_password_and_the_zone(browser, live_server, admin_user, width):
+    nina = user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
+    path = reverse("accounts:invitation_accept", kwargs={
+        "uidb64": urlsafe_base64_encode(force_bytes(nina.pk)), "token": invitation_tokens.make_token(nina)})
+    errors = []
+    context, page = new_page(browser, live_server, width, errors)
+    try:
+        page.goto(path)
+        expect(page.get_by_role("heading", name="Welcome, Nina")).to_be_visible()
+        assert no_sideways_scroll(page)
+        shot(page, f"invitation-{width}")
+        page.get_by_label("New password", exact=True).fill("a-long-new-passphrase-42")
+        page.get_by_label("New password again").fill("a-long-new-passphrase-42")
+        page.get_by_role("button", name="Set the password and sign in").click()
+        page.wait_for_url(re.compile(r"/staff/conversations/$"))
+        expect(page.locator(".flash")).to_contain_text("Welcome! Your password is set.")
+        nina.refresh_from_db()
+        assert nina.time_zone == "Pacific/Auckland" and nina.check_password("a-long-new-passphrase-42")
         assert real(errors) == []
     finally:
         context.close()
