@@ -180,3 +180,15 @@ def test_the_task_table_holds_no_link_or_token(john, django_capture_on_commit_ca
 
 def test_reset_pages_work_signed_in_too(as_user, john):
     assert as_user(john).get(RESET).status_code == 200
+
+
+def test_a_reset_signs_out_every_other_session(john):
+    """After a reset (say, after a stolen password) the sessions signed in before stop."""
+    elsewhere = Client()
+    assert elsewhere.post(LOGIN, {"username": john.email, "password": PASSWORD}).status_code == 302
+    john.refresh_from_db()  # its last sign-in is part of the token
+    client = Client()
+    set_password_url = client.get(confirm_path(john, password_reset_tokens.make_token(john)), follow=True).redirect_chain[-1][0]
+    assert client.post(set_password_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}).status_code == 302
+    response = elsewhere.get("/portal/chat/")
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
