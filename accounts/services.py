@@ -146,19 +146,24 @@ def user_reactivate(*, actor: User, user: User) -> User:
 def user_end_sessions(*, user: User) -> int:
     """Delete the user's stored sessions (database-backed sessions).
 
-    The session table does not say whose a row is, so the live rows are read in chunks of
-    (key, data) and decoded here: one pass, memory bounded by the chunk, then one DELETE
-    per chunk of keys. It is O(live sessions) for a rare admin action; a user column on a
-    custom session model would make it one indexed DELETE (see SECURITY.md). Deleting is
-    defence in depth: an inactive user is already anonymous on the next request, because
-    ModelBackend.get_user refuses inactive users and the live stream re-checks sessions."""
+    The session table does not say whose a row is, so the live rows are read in pages of
+    SESSION_SCAN_CHUNK (key, data) by key order and decoded here: memory stays bounded on
+    every database (mysqlclient would buffer one big result whole), one query per page
+    plus one DELETE per page of matches. It is O(live sessions) for a rare admin action; a
+    user column on a custom session model would make it one indexed DELETE (SECURITY.md).
+    Deleting is defence in depth: an inactive user is already anonymous on the next
+    request, because ModelBackend.get_user refuses inactive users, and the live stream
+    re-checks sessions."""
     store = SessionStore()
     target = str(user.pk)
-    keys = []
-    rows = Session.objects.filter(expire_date__gt=timezone.now()).values_list("session_key", "session_data")
-    for key, data in rows.iterator(chunk_size=SESSION_SCAN_CHUNK):
-        if str(store.decode(data).get("_auth_user_id")) == target:
-            keys.append(key)
+    live = Session.objects.filter(expire_date__gt=timezone.now()).order_by("session_key")
+    keys, after = [], ""
+    while True:
+        page = list(live.filter(session_key__gt=after).values_list("session_key", "session_data")[:SESSION_SCAN_CHUNK])
+        keys.extend(key for key, data in page if str(store.decode(data).get("_auth_user_id")) == target)
+        if len(page) < SESSION_SCAN_CHUNK:
+            break
+        after = page[-1][0]
     for start in range(0, len(keys), SESSION_SCAN_CHUNK):
         Session.objects.filter(session_key__in=keys[start:start + SESSION_SCAN_CHUNK]).delete()
     return len(keys)

@@ -137,3 +137,18 @@ def test_ending_sessions_takes_the_same_queries_whatever_the_number_of_sessions(
     # 1 the live sessions' keys and data (one pass, streamed), 2 delete John's
     with django_assert_num_queries(2):
         assert user_end_sessions(user=john) == 1
+
+
+def test_sessions_are_found_across_pages(settings, john, monkeypatch):
+    """More live sessions than one page holds: John's are found on every page."""
+    from accounts import services
+
+    monkeypatch.setattr(services, "SESSION_SCAN_CHUNK", 3)
+    johns = [client_for(john) for _ in range(4)]
+    for _ in range(7):
+        store = SessionStore()
+        store["_auth_user_id"] = "999999"
+        store.create()
+    assert user_end_sessions(user=john) == 4
+    assert not any(Session.objects.filter(session_key=c.session.session_key).exists() for c in johns)
+    assert Session.objects.count() == 7
