@@ -208,3 +208,21 @@ def test_the_task_table_holds_no_link_or_token(admin_user, django_capture_on_com
         nina = user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
     (row,) = DBTaskResult.objects.all()
     assert row.args_kwargs == {"args": [nina.pk], "kwargs": {}}
+
+
+@REAL_WORKER
+def test_with_the_mail_server_down_the_task_fails_and_a_resend_works_later(smtp_server, as_user, admin_user):
+    from django_tasks_db.models import DBTaskResult
+
+    smtp_server.stop()
+    nina = user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
+    drain_queue()  # the worker survives the refused connection
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED"]
+
+    smtp_server.start()
+    drain_queue()
+    assert smtp_server.messages == []  # not retried by itself
+    assert as_user(admin_user).post(reverse("console:people_invitation_resend", args=[nina.pk])).status_code == 302
+    drain_queue()
+    (message,) = smtp_server.to("nina@example.test")
+    assert accept(Client(), link_in(message)).status_code == 302
