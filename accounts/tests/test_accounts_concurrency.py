@@ -22,7 +22,7 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_admin():
     for round in range(5):
         admins = [AdminFactory(email=f"admin{round}-{i}@example.test") for i in range(2)]
         User.objects.filter(role=Role.ADMIN).exclude(pk__in=[a.pk for a in admins]).delete()
-        results, errors = run_in_threads(lambda i: user_deactivate(actor=admins[i], user=admins[1 - i]), 2)
+        _, errors = run_in_threads(lambda i, admins=admins: user_deactivate(actor=admins[i], user=admins[1 - i]), 2)
         assert sorted(type(e).__name__ for e in errors) == ["NoneType", "ValidationError"]
         assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
 
@@ -35,7 +35,7 @@ def test_an_assignment_racing_a_deactivation_never_leaves_work_with_an_inactive_
         conversation, _ = conversation_get_or_create_for_customer(customer=customer)
         conversation_post_message(actor=customer, conversation=conversation, body="Anyone there?")  # opens a ticket
 
-        def act(i):
+        def act(i, staff=staff, conversation=conversation):
             if i == 0:
                 return user_deactivate(actor=admin, user=staff)
             return conversation_assign(actor=admin, conversation=Conversation.objects.get(pk=conversation.pk),

@@ -108,7 +108,7 @@ def test_the_people_page_shows_invited_and_the_invite_form_errors(as_user, admin
                                                                  django_capture_on_commit_callbacks):
     user_invite(actor=admin_user, email="nina@example.test", name="Nina New", role=Role.CUSTOMER)
     html = as_user(admin_user).get(PEOPLE).content.decode()
-    assert re.search(r"Nina New.*?Invited.*?Resend invitation", html, re.S)
+    assert re.search(r"Nina New.*?Invited.*?Resend invitation", html, re.DOTALL)
 
     # The same address in another spelling: a clear error on the form, nothing created.
     response = invite(as_user, admin_user, django_capture_on_commit_callbacks, email="JOHN@example.TEST")
