@@ -10,7 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import Role, SignInFailure, User
+from designpi.mail import MAX_SEND_ATTEMPTS, SEND_LEASE, retry_wait
+
+from .models import AccountEmail, Role, SignInFailure, User
 
 logger = logging.getLogger("designpi.accounts")
 
@@ -30,13 +32,76 @@ def _enqueue_on_commit(task, *args) -> None:
     transaction.on_commit(partial(task.enqueue, *args))
 
 
+def account_email_queue(*, user: User, kind: str) -> AccountEmail:
+    """Decide to send `user` an account email: its row now, in the caller's transaction,
+    and the task that sends it once that commits (accounts.tasks.send_account_email)."""
+    from .tasks import send_account_email
+
+    email = AccountEmail.objects.create(user=user, kind=kind)
+    _enqueue_on_commit(send_account_email, email.pk)
+    return email
+
+
+def account_email_claim(*, email_id: int) -> AccountEmail | None:
+    """Claim a row to send it: a queued one whose time has come, or one whose worker died
+    while sending (claimed longer than SEND_LEASE ago). None for anything else (sent,
+    skipped, failed, being sent now, not due yet), so a doubled task sends nothing. The
+    claim queues the same task for after the lease: if this worker dies before marking
+    the row, that one sends it."""
+    from .tasks import send_account_email
+
+    now = timezone.now()
+    with transaction.atomic():
+        email = AccountEmail.objects.select_for_update().select_related("user").filter(pk=email_id).first()
+        if email is None:
+            return None
+        due = (
+            (email.state == AccountEmail.State.QUEUED and (email.next_attempt_at is None or email.next_attempt_at <= now))
+            or (email.state == AccountEmail.State.SENDING and email.claimed_at <= now - SEND_LEASE)
+        )
+        if not due:
+            return None
+        email.state, email.claimed_at, email.attempts = AccountEmail.State.SENDING, now, email.attempts + 1
+        email.save(update_fields=["state", "claimed_at", "attempts"])
+        send_account_email.using(run_after=now + SEND_LEASE).enqueue(email.pk)
+    return email
+
+
+def account_email_mark_sent(*, email: AccountEmail) -> None:
+    email.state, email.sent_at, email.reason = AccountEmail.State.SENT, timezone.now(), ""
+    email.save(update_fields=["state", "sent_at", "reason"])
+
+
+def account_email_skip(*, email: AccountEmail, reason: str) -> None:
+    email.state, email.reason = AccountEmail.State.SKIPPED, reason[:200]
+    email.save(update_fields=["state", "reason"])
+    logger.info("account email %s (%s) skipped: %s", email.pk, email.kind, reason)
+
+
+def account_email_retry_later(*, email: AccountEmail, error: BaseException) -> None:
+    """The mail server failed: queue the row again after a growing wait, or give up."""
+    from .tasks import send_account_email
+
+    email.reason = f"{type(error).__name__}: {error}"[:200]
+    with transaction.atomic():
+        if email.attempts >= MAX_SEND_ATTEMPTS:
+            email.state = AccountEmail.State.FAILED
+            email.save(update_fields=["state", "reason"])
+            logger.error("account email %s failed after %s attempts: %s", email.pk, email.attempts, email.reason)
+            return
+        email.state = AccountEmail.State.QUEUED
+        email.next_attempt_at = timezone.now() + retry_wait(email.attempts)
+        email.save(update_fields=["state", "reason", "next_attempt_at"])
+        send_account_email.using(run_after=email.next_attempt_at).enqueue(email.pk)
+    logger.warning("account email %s attempt %s failed (%s); next at %s", email.pk, email.attempts,
+                   email.reason, email.next_attempt_at.isoformat())
+
+
 def user_invite(*, actor: User, email: str, name: str, role: str, company: str = "", phone: str = "") -> User:
     """An admin invites someone (any role: the People page invites staff and customers,
     and a new admin is invited the same way). The account exists at once with an
     unusable password, so nobody can sign in with it until the invitation link sets one;
-    the email (accounts.tasks.send_invitation) leaves after commit."""
-    from .tasks import send_invitation
-
+    the email (accounts.tasks.send_account_email) leaves after commit."""
     if not actor.is_admin:
         raise PermissionDenied("Only admins can invite people.")
     if role not in Role.values:
@@ -48,7 +113,7 @@ def user_invite(*, actor: User, email: str, name: str, role: str, company: str =
     try:
         with transaction.atomic():
             user = User.objects.create_user(email, None, name=name, role=role, company=company, phone=phone)
-            _enqueue_on_commit(send_invitation, user.pk)
+            account_email_queue(user=user, kind=AccountEmail.Kind.INVITATION)
     except IntegrityError:  # the same address invited at the same moment
         raise taken from None
     logger.info("user_invite actor=%s user=%s role=%s", actor.pk, user.pk, role)
@@ -58,8 +123,6 @@ def user_invite(*, actor: User, email: str, name: str, role: str, company: str =
 def user_invitation_resend(*, actor: User, user: User) -> User:
     """Send a new invitation to someone who has not accepted yet. A new unusable password
     changes the token's hash, so the links sent before stop working."""
-    from .tasks import send_invitation
-
     if not actor.is_admin:
         raise PermissionDenied("Only admins can invite people.")
     with transaction.atomic():
@@ -68,7 +131,7 @@ def user_invitation_resend(*, actor: User, user: User) -> User:
             raise ValidationError("This person has already set a password, or is deactivated.", code="not_pending")
         locked.set_unusable_password()
         locked.save(update_fields=["password"])
-        _enqueue_on_commit(send_invitation, locked.pk)
+        account_email_queue(user=locked, kind=AccountEmail.Kind.INVITATION)
     logger.info("user_invitation_resend actor=%s user=%s", actor.pk, user.pk)
     return locked
 
@@ -192,11 +255,10 @@ def user_remember_time_zone(*, user: User, time_zone: str) -> bool:
 def password_reset_request(*, email: str, network: str, users) -> int:
     """Someone asked for a reset link for `email` from `network`. Every request is counted
     (known address or not), so the answer and the work look the same either way; the
-    emails (accounts.tasks.send_password_reset) leave after commit, at most
+    emails (accounts.tasks.send_account_email) leave after commit, at most
     PASSWORD_RESET_LIMIT_PER_HOUR per address per hour, and none from a network over the
     sign-in ceiling. Returns how many emails were queued (for tests and the log only)."""
     from .selectors import signin_failure_count
-    from .tasks import send_password_reset
 
     account = f"{RESET_ACCOUNT_PREFIX}{User.objects.normalize_email(email)}"[:254]
     now = timezone.now()
@@ -211,7 +273,7 @@ def password_reset_request(*, email: str, network: str, users) -> int:
             return 0
         queued = 0
         for user in users:
-            _enqueue_on_commit(send_password_reset, user.pk)
+            account_email_queue(user=user, kind=AccountEmail.Kind.PASSWORD_RESET)
             queued += 1
     return queued
 

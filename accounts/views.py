@@ -101,7 +101,7 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 class PasswordResetView(auth_views.PasswordResetView):
     """"Forgot your password?": the same answer whether or not the address has an account
     (or an active one); the email is queued, never sent from here
-    (accounts.services.password_reset_request, accounts.tasks.send_password_reset)."""
+    (accounts.services.password_reset_request, accounts.tasks.send_account_email)."""
 
     http_method_names = ["get", "head", "post"]  # FormView would treat PUT as POST
     template_name = "accounts/password_reset.html"

@@ -173,9 +173,12 @@ def test_someone_deactivated_after_asking_gets_no_email(smtp_server, admin_user,
 def test_the_task_table_holds_no_link_or_token(john, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
+    from accounts.models import AccountEmail
+
     ask(john.email, django_capture_on_commit_callbacks)
     (row,) = DBTaskResult.objects.all()
-    assert row.args_kwargs == {"args": [john.pk], "kwargs": {}}
+    (email,) = AccountEmail.objects.filter(user=john, kind=AccountEmail.Kind.PASSWORD_RESET)
+    assert row.args_kwargs == {"args": [email.pk], "kwargs": {}}
 
 
 def test_reset_pages_work_signed_in_too(as_user, john):
