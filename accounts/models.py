@@ -102,6 +102,11 @@ class User(AbstractBaseUser):
         return self.name or self.email
 
     @property
+    def invitation_pending(self) -> bool:
+        """Invited and not yet accepted: active, and no password set (accounts.services.user_invite)."""
+        return self.is_active and not self.has_usable_password()
+
+    @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
@@ -154,3 +159,50 @@ class SignInFailure(models.Model):
 
     def __str__(self):
         return f"sign-in failure {self.account or '-'} from {self.network} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class AccountEmailKind(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    PASSWORD_RESET = "password_reset", "Password reset"
+
+
+class AccountEmailState(models.TextChoices):
+    QUEUED = "queued", "Queued"  # waiting for a worker (after an error: for next_attempt_at)
+    SENDING = "sending", "Sending"  # claimed by a worker at claimed_at
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped"  # not needed any more: `reason` says why
+    FAILED = "failed", "Failed"  # the mail server refused it every time
+
+
+class AccountEmail(models.Model):
+    """An account email the app decided to send: an invitation or a password reset.
+
+    The row is written in the request's transaction and the task carries only its id, so
+    a doubled task finds it claimed or sent and sends nothing; a mail server error puts
+    it back to wait and the task runs again later (accounts.tasks). Its link is made by
+    the worker when it sends: no token is stored anywhere."""
+
+    Kind = AccountEmailKind
+    State = AccountEmailState
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_emails")
+    kind = models.CharField(max_length=32, choices=AccountEmailKind.choices)
+    state = models.CharField(max_length=16, choices=AccountEmailState.choices, default=AccountEmailState.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind", "-id"], name="accountemail_user_kind_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=AccountEmailKind.values),
+                                   name="accountemail_kind_valid"),
+            models.CheckConstraint(condition=models.Q(state__in=AccountEmailState.values),
+                                   name="accountemail_state_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to user {self.user_id} ({self.state})"

@@ -3,6 +3,9 @@ the links absolute (settings.SITE_URL), and for anything a person can turn off t
 one-click unsubscribe headers (RFC 8058). Called from tasks only: a request queues a task
 on commit and never talks to the mail server itself (issue 11)."""
 
+import smtplib
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -30,3 +33,23 @@ def build_email(*, to: str, subject: str, template: str, context: dict,
     message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
     message.attach_alternative(html, "text/html")
     return message
+
+
+# --- Sending once, and again after a mail server error --------------------------------
+# Every email the app sends has a row (notifications.Notification, accounts.AccountEmail)
+# that a worker claims before it talks to the mail server and marks sent after. A claim
+# older than SEND_LEASE is a worker that died mid-send: the row is sent again (the one
+# window for a double; SECURITY.md, issue 11). It is longer than any SMTP exchange can
+# take (EMAIL_TIMEOUT per socket operation).
+SEND_LEASE = timedelta(minutes=5)
+# After a mail server error: wait 1, 2, 4 … 60 minutes; give up after MAX_SEND_ATTEMPTS.
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=1)
+MAX_SEND_ATTEMPTS = 8
+# What a mail server that is down, refusing or timing out raises.
+SEND_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def retry_wait(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)

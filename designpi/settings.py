@@ -224,6 +224,17 @@ for _name in ("SIGNIN_ACCOUNT_FAILURE_LIMIT", "SIGNIN_ACCOUNT_WINDOW_MINUTES",
 if SIGNIN_KNOWN_ADDRESS_DAYS < 0:
     raise ImproperlyConfigured("SIGNIN_KNOWN_ADDRESS_DAYS must be 0 or more.")
 
+# Invitations and password resets (issue 11): the links are signed, single-use (the token
+# hashes the password, which setting one changes) and expire.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
+# At most this many reset emails per account per hour; requests beyond it get the same
+# answer and send nothing (they also count toward SIGNIN_ADDRESS_FAILURE_LIMIT).
+PASSWORD_RESET_LIMIT_PER_HOUR = env.int("PASSWORD_RESET_LIMIT_PER_HOUR", default=3)
+for _name in ("INVITATION_MAX_AGE_DAYS", "PASSWORD_RESET_TIMEOUT", "PASSWORD_RESET_LIMIT_PER_HOUR"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+
 # --- Sessions, cookies, security headers ------------------------------------
 SESSION_SAVE_EVERY_REQUEST = False  # polling must write nothing
 SESSION_COOKIE_HTTPONLY = True

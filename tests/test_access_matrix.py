@@ -87,6 +87,7 @@ def refused_get(expect_for_allowed_method):
     return {persona: 405 for persona in expect_for_allowed_method}
 
 
+INVITE = {"name": "Nina New", "email": "nina@example.test", "role": "customer", "company": "", "phone": ""}
 MESSAGE = {"body": "Checking access", "client_token": "0b7d3b9e-8e0c-4a5e-9d6f-3f1d8b1a2c4e"}
 
 # route (as the resolver spells it) -> the calls made and who gets what.
@@ -98,6 +99,18 @@ ROUTES = {
     "accounts/password/": [Call("GET", signed_in(200))],
     "accounts/password/done/": [Call("GET", signed_in(200))],
     "accounts/home/": [Call("GET", signed_in(302))],
+    # Password reset and invitations are public by design; they reveal nothing (the same
+    # answer for any address; a bad, used or expired link answers 400 with a page saying
+    # so): accounts/tests/test_password_reset.py, test_invitations.py.
+    "accounts/password/reset/": [Call("GET", everyone(200)),
+                                 Call("POST", everyone(302), data={"email": "john@example.test"}),
+                                 Call("POST", everyone(400), data={"email": "not an address"}),
+                                 Call("PUT", everyone(405))],
+    "accounts/password/reset/sent/": [Call("GET", everyone(200))],
+    "accounts/password/reset/<uidb64>/<token>/": [Call("GET", everyone(400)), Call("POST", everyone(400))],
+    "accounts/password/reset/complete/": [Call("GET", everyone(200))],
+    "accounts/invitation/<uidb64>/<token>/": [Call("GET", everyone(400)), Call("POST", everyone(400)),
+                                              Call("PUT", everyone(405))],
     # Customer portal
     "portal/chat/": [Call("GET", customers(200))],
     "portal/chat/messages/": [Call("GET", customers(200), data={"after": 0})],
@@ -134,6 +147,15 @@ ROUTES = {
     "admin/leads/<int:pk>/conversation/": [Call("POST", admins(302)),
                                            Call("GET", refused_get(PERSONAS))],
     "admin/people/": [Call("GET", admins(200))],
+    "admin/people/invite/": [Call("POST", admins(302), data=INVITE),
+                             Call("POST", admins(400), data={**INVITE, "email": "john@example.test"}),
+                             Call("POST", admins(400), data={**INVITE, "role": "superuser"}),
+                             Call("GET", refused_get(PERSONAS))],
+    # <int:pk> is John (a person, not a conversation); the admin's own id is refused (400).
+    "admin/people/<int:pk>/deactivate/": [Call("POST", admins(302)), Call("GET", refused_get(PERSONAS))],
+    "admin/people/<int:pk>/reactivate/": [Call("POST", admins(302)), Call("GET", refused_get(PERSONAS))],
+    # John has a password: there is no pending invitation to send again.
+    "admin/people/<int:pk>/invitation/": [Call("POST", admins(400)), Call("GET", refused_get(PERSONAS))],
     # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
     "api/": [Call("GET", everyone(404))],
     "api/openapi.json": [Call("GET", everyone(200))],
@@ -205,7 +227,10 @@ def _url(route, world, *, missing=False, conversation="johns"):
     if route == DJANGO_ADMIN_PREFIX:
         return "/" + route
     target = MISSING_ID if missing else None
-    path = route.replace("<int:pk>", str(target or (world["alice"].pk if "leads/" in route else world[conversation].pk)))
+    own = world["alice"].pk if "leads/" in route else world["john"].pk if "people/" in route else world[conversation].pk
+    path = route.replace("<int:pk>", str(target or own))
+    # A well-formed link for the first account, with a token that is not its token.
+    path = path.replace("<uidb64>", "MQ").replace("<token>", "c0ffee-0123456789abcdef0123456789abcdef")
     path = path.replace("<int:conversation_id>", str(target or world[conversation].pk))
     return "/" + path
 
@@ -261,7 +286,8 @@ def test_access_matrix(world, route, index, persona):
             assert response.json() == {"detail": "Not found."}
 
 
-@pytest.mark.parametrize("route", [route for route in ROUTES if "<int:" in route and "leads/" not in route])
+@pytest.mark.parametrize("route", [route for route in ROUTES if "<int:" in route and "leads/" not in route
+                                   and "people/" not in route])
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
 def test_each_persona_reaches_its_own_conversation_on_every_id_route(world, route, persona):
     """The other side of the matrix: Jane and Mike (whose conversation John's is not) reach

@@ -24,4 +24,8 @@ urlpatterns = [
     path("leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
     path("leads/<int:pk>/conversation/", lead_views.lead_conversation, name="lead_conversation"),
     path("people/", account_views.people_list, name="people_list"),
+    path("people/invite/", account_views.people_invite, name="people_invite"),
+    path("people/<int:pk>/deactivate/", account_views.people_deactivate, name="people_deactivate"),
+    path("people/<int:pk>/reactivate/", account_views.people_reactivate, name="people_reactivate"),
+    path("people/<int:pk>/invitation/", account_views.people_invitation_resend, name="people_invitation_resend"),
 ]

@@ -304,11 +304,28 @@
     if (form && form.matches("[data-autosubmit]")) { form.requestSubmit(); }
   });
 
+  // --- confirmations and the browser's time zone --------------------------------
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
+  function fillTimeZone() {
+    // Sign-in and the invitation page send the browser's IANA zone (issue 15); the server
+    // stores it the first time, if it is a zone it knows.
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    document.querySelectorAll("input[data-time-zone]").forEach(function (input) { input.value = zone; });
+  }
+
   // --- start ------------------------------------------------------------------
 
   document.addEventListener("htmx:load", function (event) { localizeTimes(event.detail.elt); });
 
   function start() {
+    fillTimeZone();
     localizeTimes(document);
     setUpThread();
     openLive();
