@@ -54,7 +54,7 @@ def test_participant_messages_are_one_email_to_the_assignee_with_every_unread_me
     assert conversation_path == f"/staff/conversations/{world['johns'].pk}/"
     assert client_for(world["sarah"]).get(conversation_path).status_code == 200
     assert client_for(world["sarah"]).get(preferences_path).status_code == 200
-    assert email["List-Unsubscribe"] == f"<http://testserver{unsubscribe_path}>"
+    assert email["List-Unsubscribe"].strip() == f"<http://testserver{unsubscribe_path}>"
     assert Notification.objects.get().state == State.SENT
 
 
