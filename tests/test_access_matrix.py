@@ -134,6 +134,13 @@ ROUTES = {
     "admin/leads/<int:pk>/conversation/": [Call("POST", admins(302)),
                                            Call("GET", refused_get(PERSONAS))],
     "admin/people/": [Call("GET", admins(200))],
+    # Email settings (issue 11): everyone signed in, for themselves.
+    "notifications/preferences/": [Call("GET", signed_in(200)),
+                                   Call("POST", signed_in(302), data={"notify_messages": "on", "time_zone": "UTC"}),
+                                   Call("PUT", {**signed_in(405), "anonymous": 405})],
+    # One-click unsubscribe: the signed token (John's, here) is the credential, no session needed.
+    "notifications/unsubscribe/<str:token>/": [Call("GET", everyone(200)), Call("POST", everyone(200)),
+                                               Call("PUT", everyone(405))],
     # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
     "api/": [Call("GET", everyone(404))],
     "api/openapi.json": [Call("GET", everyone(200))],
@@ -207,6 +214,10 @@ def _url(route, world, *, missing=False, conversation="johns"):
     target = MISSING_ID if missing else None
     path = route.replace("<int:pk>", str(target or (world["alice"].pk if "leads/" in route else world[conversation].pk)))
     path = path.replace("<int:conversation_id>", str(target or world[conversation].pk))
+    if "<str:token>" in path:
+        from notifications.tokens import make_unsubscribe_token
+
+        path = path.replace("<str:token>", make_unsubscribe_token(world["john"], "notify_messages"))
     return "/" + path
 
 
