@@ -69,3 +69,21 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} to {self.recipient_id} about conversation {self.conversation_id} (≤{self.last_seq})"
+
+
+class QueuedBatch(models.Model):
+    """"A notify_unread task is queued for this conversation and side, and has not started."
+
+    While it exists, new messages queue nothing more: the queued task will email whatever
+    is unread when it runs. The task deletes it first thing, so a message after that
+    queues a new task (at worst one task too many, never one too few). 1,000 messages in
+    100 conversations within the delay are 100 tasks, not 1,000 (docs/BENCHMARKS.md)."""
+
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="queued_batches"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "kind"], name="queued_batch_once")]

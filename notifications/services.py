@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from conversations.models import Conversation, Message
 
-from .models import Kind, Notification, State
+from .models import Kind, Notification, QueuedBatch, State
 from .tokens import PREFERENCES
 
 logger = logging.getLogger(__name__)
@@ -34,12 +34,8 @@ RETRY_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 8
 
 
-def _enqueue_on_commit(task, *args, delay: timedelta | None = None) -> None:
-    def enqueue():
-        (task.using(run_after=timezone.now() + delay) if delay else task).enqueue(*args)
-
-    # robust: the message is committed; a failed enqueue is logged, not a 500 for the sender.
-    transaction.on_commit(enqueue, robust=True)
+def _enqueue_on_commit(task, *args) -> None:
+    transaction.on_commit(partial(task.enqueue, *args), robust=True)
 
 
 def notify_message_posted(*, message: Message) -> None:
@@ -54,8 +50,21 @@ def notify_message_posted(*, message: Message) -> None:
         kind = Kind.TEAM_REPLIED
     else:
         return  # A lead has no account: replies to leads are not emailed yet (issue 12).
-    delay = timedelta(seconds=settings.NOTIFICATION_DELAY_SECONDS)
-    _enqueue_on_commit(tasks.notify_unread, conversation.pk, kind.value, delay=delay)
+    conversation_id, delay = conversation.pk, timedelta(seconds=settings.NOTIFICATION_DELAY_SECONDS)
+
+    def enqueue_once():
+        # The marker and the task in one transaction: both or neither. An existing marker
+        # means a queued task will cover this message too.
+        try:
+            with transaction.atomic():
+                QueuedBatch.objects.create(conversation_id=conversation_id, kind=kind)
+                task = tasks.notify_unread.using(run_after=timezone.now() + delay) if delay else tasks.notify_unread
+                task.enqueue(conversation_id, kind.value)
+        except IntegrityError:
+            pass
+
+    # robust: the message is committed; a failed enqueue is logged, not a 500 for the sender.
+    transaction.on_commit(enqueue_once, robust=True)
 
 
 def notify_assigned(*, actor: User, conversation: Conversation) -> None:
@@ -65,6 +74,11 @@ def notify_assigned(*, actor: User, conversation: Conversation) -> None:
     if conversation.assigned_to_id is None or conversation.assigned_to_id == actor.pk:
         return
     _enqueue_on_commit(tasks.notify_assignment, conversation.pk, conversation.assigned_to_id)
+
+
+def queued_batch_start(*, conversation_id: int, kind: str) -> None:
+    """The queued notify_unread task starts: a message from now on queues a new one."""
+    QueuedBatch.objects.filter(conversation_id=conversation_id, kind=kind).delete()
 
 
 def notification_create(*, recipient: User, conversation: Conversation, kind: str, first_seq: int,

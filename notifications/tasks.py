@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 def notify_unread(conversation_id: int, kind: str) -> int:
     """One email per responsible person with the unread messages of the conversation,
     unless an earlier email already covers a message still unread. Returns how many."""
+    services.queued_batch_start(conversation_id=conversation_id, kind=kind)
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         return 0

@@ -281,3 +281,42 @@ def test_a_claim_being_sent_right_now_is_left_alone(world, smtp_server):
     tasks.deliver_notification.enqueue(notification.pk)  # a doubled delivery while the claim is fresh
     drain_queue()
     assert smtp_server.messages == []
+
+
+def _queued(task):
+    return DBTaskResult.objects.filter(task_path=task.module_path, status="READY").count()
+
+
+def test_messages_within_the_delay_queue_one_task_per_conversation(world, smtp_server, post, settings):
+    settings.NOTIFICATION_DELAY_SECONDS = 120
+    for body in ("a", "b", "c"):
+        post(world["john"], world["johns"], body)
+    post(world["jane"], world["janes"], "d")
+    assert _queued(tasks.notify_unread) == 2
+    time_passes()
+    drain_queue()
+    assert sorted(r[0] for r in smtp_server.recipients) == ["mike@designpi.test", "sarah@designpi.test"]
+    # Once the task has started, the next message queues a new one (after a read: a new email).
+    conversation_mark_read(reader=world["sarah"], conversation=world["johns"])
+    post(world["john"], world["johns"], "e")
+    assert _queued(tasks.notify_unread) == 1
+
+
+def test_a_task_left_running_by_a_killed_worker_is_queued_again_and_sends_once(world, smtp_server, post, settings):
+    from django.core.management import call_command
+
+    settings.NOTIFICATION_DELAY_SECONDS = 120
+    post(world["john"], world["johns"], "Lost in a crash?")
+    # A worker picked the task up and died: the row says RUNNING and nobody will run it.
+    row = DBTaskResult.objects.get(task_path=tasks.notify_unread.module_path)
+    row.claim("worker-that-was-killed")
+    post(world["john"], world["johns"], "Still nobody?")  # the batch is queued: nothing new
+    assert _queued(tasks.notify_unread) == 0
+    call_command("notifications_recover", stdout=open("/dev/null", "w"))
+    call_command("notifications_recover", stdout=open("/dev/null", "w"))  # twice: nothing more
+    row.refresh_from_db()
+    assert row.status == "FAILED"
+    drain_queue()
+    assert len(smtp_server.messages) == 1
+    assert "Lost in a crash?" in text_of(smtp_server.messages[0])
+    assert "Still nobody?" in text_of(smtp_server.messages[0])
