@@ -15,7 +15,9 @@ from tests.smtp import drain_queue, text_of
 
 from .helpers import links_in, time_passes
 
-pytestmark = pytest.mark.django_db
+# Committed transactions: the worker runs in this process and, like in production, closes
+# a connection that is inside a transaction (on MariaDB that would end the test's own).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

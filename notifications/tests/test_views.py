@@ -101,6 +101,7 @@ def test_one_click_post_works_without_session_or_csrf_token(world):
     assert client.post(unsubscribe_url(token)).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # the in-process worker (see test_delivery.py)
 def test_the_unsubscribe_link_of_a_received_email_stops_those_emails(world, smtp_server, settings,
                                                                      django_capture_on_commit_callbacks):
     settings.NOTIFICATION_DELAY_SECONDS = 0
