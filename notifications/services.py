@@ -32,6 +32,8 @@ SEND_LEASE = timedelta(minutes=5)
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 8
+# A QueuedBatch marker this much older than the delay has lost its task: replaced.
+QUEUED_BATCH_STALE = timedelta(hours=1)
 
 
 def _enqueue_on_commit(task, *args) -> None:
@@ -54,7 +56,10 @@ def notify_message_posted(*, message: Message) -> None:
 
     def enqueue_once():
         # The marker and the task in one transaction: both or neither. An existing marker
-        # means a queued task will cover this message too.
+        # means a queued task will cover this message too, unless it is far older than the
+        # delay (its task row was deleted by hand, say): then it is replaced.
+        stale = timezone.now() - delay - QUEUED_BATCH_STALE
+        QueuedBatch.objects.filter(conversation_id=conversation_id, kind=kind, queued_at__lt=stale).delete()
         try:
             with transaction.atomic():
                 QueuedBatch.objects.create(conversation_id=conversation_id, kind=kind)

@@ -322,3 +322,24 @@ def test_a_task_left_running_by_a_killed_worker_is_queued_again_and_sends_once(w
     assert len(smtp_server.messages) == 1
     assert "Lost in a crash?" in text_of(smtp_server.messages[0])
     assert "Still nobody?" in text_of(smtp_server.messages[0])
+
+
+def test_a_batch_marker_whose_task_was_lost_is_replaced(world, smtp_server, post, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import QueuedBatch
+
+    settings.NOTIFICATION_DELAY_SECONDS = 120
+    post(world["john"], world["johns"], "First")
+    DBTaskResult.objects.all().delete()  # an operator cleaned the task table too eagerly
+    post(world["john"], world["johns"], "Second")
+    assert _queued(tasks.notify_unread) == 0  # the marker still says "queued"
+    QueuedBatch.objects.update(queued_at=timezone.now() - timedelta(hours=2))
+    post(world["john"], world["johns"], "Third")
+    assert _queued(tasks.notify_unread) == 1
+    time_passes()
+    drain_queue()
+    assert [line for line in text_of(smtp_server.messages[0]).splitlines()
+            if line in ("First", "Second", "Third")] == ["First", "Second", "Third"]
