@@ -19,7 +19,11 @@ from django.db import connection
 from accounts.models import Role, User
 from bench.run import machine_description, save_results
 from bench.server import ROOT, free_port
-from conversations.services import conversation_assign, conversation_get_or_create_for_customer, conversation_post_message
+from conversations.services import (
+    conversation_assign,
+    conversation_get_or_create_for_customer,
+    conversation_post_message,
+)
 
 EMAIL_DOMAIN = "bench-email.test"
 
@@ -89,10 +93,8 @@ def run_emails(options):
 
 def render_email_table(results):
     e = results["emails"]
-    return "\n".join([
-        f"| database | messages (conversations) | emails | tasks run | drain | emails/s | tasks/s |",
-        "|---|---|---|---|---|---|---|",
-        f"| {results['machine']['database']} | {e['messages']:,} ({results['options']['conversations']}) | "
-        f"{e['emails_received']} | {e['tasks_run']:,} ({e['tasks_failed']} failed) | {e['drain_seconds']} s | "
-        f"{e['emails_per_second']} | {e['tasks_per_second']} |",
-    ])
+    row = (f"| {results['machine']['database']} | {e['messages']:,} ({results['options']['conversations']}) | "
+           f"{e['emails_received']} | {e['tasks_run']:,} ({e['tasks_failed']} failed) | {e['drain_seconds']} s | "
+           f"{e['emails_per_second']} | {e['tasks_per_second']} |")
+    head = "| database | messages (conversations) | emails | tasks run | drain | emails/s | tasks/s |"
+    return f"{head}\n|---|---|---|---|---|---|---|\n{row}"

@@ -3,6 +3,8 @@
 SECURITY_CASES 35: only someone who may see it when it is sent, never an inactive
 account, a retried or doubled task sends nothing twice."""
 
+import io
+
 import pytest
 from django_tasks_db.models import DBTaskResult
 
@@ -314,8 +316,8 @@ def test_a_task_left_running_by_a_killed_worker_is_queued_again_and_sends_once(w
     row.claim("worker-that-was-killed")
     post(world["john"], world["johns"], "Still nobody?")  # the batch is queued: nothing new
     assert _queued(tasks.notify_unread) == 0
-    call_command("notifications_recover", stdout=open("/dev/null", "w"))
-    call_command("notifications_recover", stdout=open("/dev/null", "w"))  # twice: nothing more
+    call_command("notifications_recover", stdout=io.StringIO())
+    call_command("notifications_recover", stdout=io.StringIO())  # twice: nothing more
     row.refresh_from_db()
     assert row.status == "FAILED"
     drain_queue()

@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from django_tasks_db.models import DBTaskResult
 
 from bench.server import ROOT
