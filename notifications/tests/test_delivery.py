@@ -345,3 +345,22 @@ def test_a_batch_marker_whose_task_was_lost_is_replaced(world, smtp_server, post
     drain_queue()
     assert [line for line in text_of(smtp_server.messages[0]).splitlines()
             if line in ("First", "Second", "Third")] == ["First", "Second", "Third"]
+
+
+def test_every_way_of_posting_queues_the_email(world, smtp_server):
+    """The portal form, the staff reply form and the JSON API all go through the one service."""
+    import json
+
+    john, sarah = client_for(world["john"]), client_for(world["sarah"])
+    token = "5b0c3c1e-6a7d-4f1e-9a52-3d2b1c0e9f8a"
+    assert john.post("/portal/chat/send/", {"body": "From the portal", "client_token": token}).status_code == 302
+    response = john.post(f"/api/conversations/{world['johns'].pk}/messages",
+                         data=json.dumps({"body": "From the API"}), content_type="application/json")
+    assert response.status_code == 201
+    staff_reply = sarah.post(f"/staff/conversations/{world['johns'].pk}/reply/",
+                             {"body": "From the staff page", "client_token": "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"})
+    assert staff_reply.status_code == 302
+    drain_queue()
+    team = text_of(smtp_server.to("sarah@designpi.test")[0])
+    assert "From the portal" in team and "From the API" in team
+    assert "From the staff page" in text_of(smtp_server.to("john@example.test")[0])
