@@ -92,19 +92,20 @@ def before_the_constraint(transactional_db):
     try:
         yield apps.get_model("accounts", "User")
     finally:
+        migrate_to_latest()  # first: today's User needs today's columns to delete its rows
         User.objects.all().delete()
-        migrate_to_latest()
 
 
 def test_the_migration_lower_cases_existing_addresses(before_the_constraint):
     OldUser = before_the_constraint
     mixed = OldUser.objects.create(email="Mixed.Case@Example.TEST", name="Mixed", password="!")
     lower = OldUser.objects.create(email="already@example.test", name="Lower", password="!")
-    migrate_to(AFTER)
-    assert User.objects.get(pk=mixed.pk).email == "mixed.case@example.test"
-    assert User.objects.get(pk=lower.pk).email == "already@example.test"
+    # The model as of AFTER: today's User has columns later migrations add (0004: time_zone…).
+    AfterUser = migrate_to(AFTER).get_model("accounts", "User")
+    assert AfterUser.objects.get(pk=mixed.pk).email == "mixed.case@example.test"
+    assert AfterUser.objects.get(pk=lower.pk).email == "already@example.test"
     with pytest.raises(IntegrityError), transaction.atomic():
-        User.objects.bulk_create([User(email="Already@Example.test", name="Copy")])
+        AfterUser.objects.bulk_create([AfterUser(email="Already@Example.test", name="Copy", password="!")])
 
 
 def test_the_migration_stops_and_names_accounts_that_would_collide(before_the_constraint):
