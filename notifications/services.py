@@ -55,11 +55,17 @@ def notify_message_posted(*, message: Message) -> None:
     conversation_id, delay = conversation.pk, timedelta(seconds=settings.NOTIFICATION_DELAY_SECONDS)
 
     def enqueue_once():
-        # The marker and the task in one transaction: both or neither. An existing marker
-        # means a queued task will cover this message too, unless it is far older than the
-        # delay (its task row was deleted by hand, say): then it is replaced.
-        stale = timezone.now() - delay - QUEUED_BATCH_STALE
-        QueuedBatch.objects.filter(conversation_id=conversation_id, kind=kind, queued_at__lt=stale).delete()
+        # An existing marker means a queued task will cover this message too (one query,
+        # the usual case in a busy conversation), unless it is far older than the delay
+        # (its task row was deleted by hand, say): then it is replaced.
+        batch = QueuedBatch.objects.filter(conversation_id=conversation_id, kind=kind)
+        queued_at = batch.values_list("queued_at", flat=True).first()
+        if queued_at is not None:
+            if queued_at >= timezone.now() - delay - QUEUED_BATCH_STALE:
+                return
+            batch.filter(queued_at=queued_at).delete()
+        # The marker and the task in one transaction: both or neither. A concurrent post
+        # that queued first wins on the unique constraint.
         try:
             with transaction.atomic():
                 QueuedBatch.objects.create(conversation_id=conversation_id, kind=kind)

@@ -364,3 +364,14 @@ def test_every_way_of_posting_queues_the_email(world, smtp_server):
     team = text_of(smtp_server.to("sarah@designpi.test")[0])
     assert "From the portal" in team and "From the API" in team
     assert "From the staff page" in text_of(smtp_server.to("john@example.test")[0])
+
+
+def test_a_message_into_a_queued_batch_costs_one_query_after_commit(world, post, settings, django_assert_num_queries):
+    from notifications.services import notify_message_posted
+
+    settings.NOTIFICATION_DELAY_SECONDS = 120
+    message = post(world["john"], world["johns"], "Queues the batch")
+    with django_assert_num_queries(1):
+        # 1. the QueuedBatch marker of this conversation: present, so nothing more to queue
+        notify_message_posted(message=message)
+    assert _queued(tasks.notify_unread) == 1
