@@ -49,6 +49,14 @@ def argument_parser():
     live.add_argument("--streams", type=int, default=2000,
                       help="idle cost and fan-out: open streams / polling pages (default 2000)")
     live.add_argument("--idle-seconds", type=int, default=60, help="idle cost: seconds per row (default 60)")
+    emails = parser.add_argument_group(
+        "emails (issue 11)",
+        "--emails runs only this: participant messages within the notification delay, then the real "
+        "worker (db_worker) drains the queue to an SMTP server on loopback")
+    emails.add_argument("--emails", action="store_true", help="measure the email batching and queue drain only")
+    emails.add_argument("--email-conversations", type=int, default=100, help="conversations (default 100)")
+    emails.add_argument("--email-messages", type=int, default=10,
+                        help="participant messages per conversation (default 10)")
     return parser
 
 
@@ -91,6 +99,9 @@ def child_arguments(options, vendor):
         argv += ["--live", "--live-parts", options["live_parts"]]
         for name in ("live_messages", "streams", "idle_seconds"):
             argv += [f"--{name.replace('_', '-')}", str(options[name])]
+    if options["emails"]:
+        argv += ["--emails", "--email-conversations", str(options["email_conversations"]),
+                 "--email-messages", str(options["email_messages"])]
     if options["output"]:
         argv += ["--output", options["output"]]
     return argv

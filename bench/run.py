@@ -32,6 +32,10 @@ def run(options):
         from bench.live import run_live
 
         return run_live(options)
+    if options["emails"]:
+        from bench.emails import run_emails
+
+        return run_emails(options)
     sizes = [int(size) for size in options["sizes"].split(",")]
     call_command("migrate", verbosity=0)
     with open(os.devnull, "w") as quiet:

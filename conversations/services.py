@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from designpi.validators import reject_control_characters
 from leads.models import Lead
+from notifications.services import notify_assigned, notify_message_posted
 from tickets.services import ticket_follow_conversation, ticket_record_participant_message
 
 from .models import MESSAGE_MAX_LENGTH, Conversation, Message, Source, Status
@@ -147,6 +148,8 @@ def conversation_post_message(
         locked.save(update_fields=update_fields)
         if from_participant:
             ticket_record_participant_message(conversation=locked, message=message)
+        # Emails the other side later about what is still unread (queued on commit).
+        notify_message_posted(message=message)
 
     _copy_state(source=locked, target=conversation)
     return message
@@ -176,6 +179,7 @@ def conversation_assign(*, actor: User, conversation: Conversation, assignee: Us
         locked.updated_at = timezone.now()
         locked.save(update_fields=["assigned_to", "updated_at"])
         ticket_follow_conversation(conversation=locked)
+        notify_assigned(actor=actor, conversation=locked)
     logger.info(
         "conversation_assign actor=%s conversation=%s assignee=%s",
         actor.pk, locked.pk, assignee.pk if assignee else None,

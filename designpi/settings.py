@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "leads",
     "conversations",
     "tickets",
+    "notifications",
     "live",
 ]
 

@@ -156,6 +156,13 @@ ROUTES = {
     "admin/people/<int:pk>/reactivate/": [Call("POST", admins(302)), Call("GET", refused_get(PERSONAS))],
     # John has a password: there is no pending invitation to send again.
     "admin/people/<int:pk>/invitation/": [Call("POST", admins(400)), Call("GET", refused_get(PERSONAS))],
+    # Email settings (issue 11): everyone signed in, for themselves.
+    "notifications/preferences/": [Call("GET", signed_in(200)),
+                                   Call("POST", signed_in(302), data={"notify_messages": "on", "time_zone": "UTC"}),
+                                   Call("PUT", {**signed_in(405), "anonymous": 405})],
+    # One-click unsubscribe: the signed token (John's, here) is the credential, no session needed.
+    "notifications/unsubscribe/<str:token>/": [Call("GET", everyone(200)), Call("POST", everyone(200)),
+                                               Call("PUT", everyone(405))],
     # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
     "api/": [Call("GET", everyone(404))],
     "api/openapi.json": [Call("GET", everyone(200))],
@@ -232,6 +239,10 @@ def _url(route, world, *, missing=False, conversation="johns"):
     # A well-formed link for the first account, with a token that is not its token.
     path = path.replace("<uidb64>", "MQ").replace("<token>", "c0ffee-0123456789abcdef0123456789abcdef")
     path = path.replace("<int:conversation_id>", str(target or world[conversation].pk))
+    if "<str:token>" in path:
+        from notifications.tokens import make_unsubscribe_token
+
+        path = path.replace("<str:token>", make_unsubscribe_token(world["john"], "notify_messages"))
     return "/" + path
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("portal/", include("designpi.urls.portal")),
     path("staff/", include("designpi.urls.staff")),
     path("admin/", include("designpi.urls.console")),
+    path("notifications/", include("notifications.urls")),
     path("api/", api.urls),
     path("live/", include("designpi.urls.live")),
     path("django-admin/", admin.site.urls),
