@@ -28,7 +28,7 @@ class State(models.TextChoices):
     SENT = "sent", "Sent"
     # Not sent, and never will be: `reason` says why (no longer visible, read meanwhile…).
     SKIPPED = "skipped", "Skipped"
-    # The mail server refused it MAX_ATTEMPTS times.
+    # The mail server refused it MAX_SEND_ATTEMPTS times (designpi/mail.py).
     FAILED = "failed", "Failed"
 
 

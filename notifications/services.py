@@ -18,20 +18,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from conversations.models import Conversation, Message
+from designpi.mail import MAX_SEND_ATTEMPTS, SEND_LEASE, retry_wait
 
 from .models import Kind, Notification, QueuedBatch, State
 from .tokens import PREFERENCES
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this is a worker that died while sending: the row is sent again
-# (the one window for a double: see SECURITY.md, issue 11). Longer than any SMTP exchange
-# can take (EMAIL_TIMEOUT per socket operation).
-SEND_LEASE = timedelta(minutes=5)
-# After a mail server error: wait 1, 2, 4 … 60 minutes; give up after MAX_ATTEMPTS.
-RETRY_BASE = timedelta(minutes=1)
-RETRY_CAP = timedelta(hours=1)
-MAX_ATTEMPTS = 8
 # A QueuedBatch marker this much older than the delay has lost its task: replaced.
 QUEUED_BATCH_STALE = timedelta(hours=1)
 
@@ -158,13 +151,13 @@ def notification_retry_later(*, notification: Notification, error: BaseException
     reason = f"{type(error).__name__}: {error}"[:200]
     with transaction.atomic():
         notification.reason = reason
-        if notification.attempts >= MAX_ATTEMPTS:
+        if notification.attempts >= MAX_SEND_ATTEMPTS:
             notification.state = State.FAILED
             notification.save(update_fields=["state", "reason"])
             logger.error("notification %s failed after %s attempts: %s", notification.pk,
                          notification.attempts, reason)
             return
-        wait = min(RETRY_BASE * 2 ** (notification.attempts - 1), RETRY_CAP)
+        wait = retry_wait(notification.attempts)
         notification.state = State.PENDING
         notification.next_attempt_at = timezone.now() + wait
         notification.save(update_fields=["state", "reason", "next_attempt_at"])

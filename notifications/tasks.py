@@ -5,12 +5,12 @@ is still unread. A doubled or retried task sends nothing twice (the Notification
 and its claim)."""
 
 import logging
-import smtplib
 
 from django_tasks import task
 
 from accounts.models import User
 from conversations.models import Conversation
+from designpi.mail import SEND_ERRORS
 
 from . import selectors, services
 from .emails import notification_email
@@ -74,7 +74,7 @@ def deliver(notification: Notification) -> int:
     message = notification_email(notification)
     try:
         message.send()
-    except (smtplib.SMTPException, OSError) as error:
+    except SEND_ERRORS as error:
         services.notification_retry_later(notification=notification, error=error)
         return 0
     services.notification_mark_sent(notification=notification)

@@ -253,7 +253,7 @@ def test_smtp_down_then_up_sends_once_after_a_retry(world, smtp_server, post):
 
 
 def test_smtp_down_for_good_gives_up_after_the_last_attempt(world, smtp_server, post):
-    from notifications.services import MAX_ATTEMPTS
+    from designpi.mail import MAX_SEND_ATTEMPTS as MAX_ATTEMPTS
 
     smtp_server.stop()
     post(world["john"], world["johns"], "Anyone?")
