@@ -99,7 +99,14 @@ def last_messages_for(conversations) -> dict[int, Message]:
     return {message.conversation_id: message for message in Message.objects.filter(keys).select_related("sender")}
 
 
-def message_list_for(conversation, *, after: int = 0, limit: int = THREAD_PAGE_SIZE):
-    """Messages of an already access-checked conversation with seq > ``after``, oldest
-    first, at most ``limit`` of them: no read of a thread is unbounded."""
-    return conversation.messages.filter(seq__gt=after).select_related("sender").order_by("seq")[:limit]
+def message_list_for(conversation, *, after: int = 0, before: int | None = None,
+                     limit: int = THREAD_PAGE_SIZE) -> list[Message]:
+    """Messages of an already access-checked conversation, oldest first, at most
+    ``limit`` of them (no read of a thread is unbounded): the first ones with seq >
+    ``after``, or with ``before``, the newest ones with seq < ``before`` (the page
+    above the oldest one shown). Either way one query on the (conversation, seq) index,
+    whatever the thread's length."""
+    messages = conversation.messages.filter(seq__gt=after).select_related("sender")
+    if before is None:
+        return list(messages.order_by("seq")[:limit])
+    return list(reversed(messages.filter(seq__lt=before).order_by("-seq")[:limit]))
