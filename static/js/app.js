@@ -69,6 +69,23 @@
 
   var stickToBottom = true;
   var forceBottom = false;
+  // Earlier messages go in above what the reader is looking at: keep their distance from
+  // the bottom of the list, so the rows they were reading stay where they were.
+  var keepFromBottom = null;
+  var EARLIER_AT_PX = 120;  // this close to the top, the page before is fetched by itself
+
+  function loadEarlier(list) {
+    var button = list.querySelector("[data-earlier]");
+    if (button && !button.disabled && window.htmx) { window.htmx.trigger(button, "click"); }
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var list = document.querySelector("[data-thread]");
+    if (elt && list && elt.matches("[data-earlier]") && event.detail.xhr.status === 200) {
+      keepFromBottom = list.scrollHeight - list.scrollTop;
+    }
+  });
 
   function setUpThread() {
     var list = document.querySelector("[data-thread]");
@@ -76,10 +93,17 @@
     list.scrollTop = list.scrollHeight;
     list.addEventListener("scroll", function () {
       stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+      if (list.scrollTop < EARLIER_AT_PX && list.scrollHeight > list.clientHeight) { loadEarlier(list); }
     }, { passive: true });
     new MutationObserver(function () {
       var empty = list.querySelector(".msg-empty");
       if (empty && list.querySelector(".msg")) { empty.remove(); }
+      if (keepFromBottom !== null) {
+        list.scrollTop = list.scrollHeight - keepFromBottom;
+        keepFromBottom = null;
+        forceBottom = false;
+        return;
+      }
       if (stickToBottom || forceBottom) {
         list.scrollTop = list.scrollHeight;
         stickToBottom = true;
