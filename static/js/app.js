@@ -53,17 +53,43 @@
 
   // --- times in the reader's own time zone ----------------------------------------
 
+  // Exact times in the reader's zone; <time data-relative> (list rows, "last message") reads
+  // "5 min ago" instead, kept fresh every minute, with the exact local time on hover.
   var timeFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  var exactFormat = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+  var relativeFormat = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }) : null;
+  var RELATIVE_UP_TO_MS = 7 * 24 * 3600 * 1000;  // older than a week: the date reads better
+
+  function relativeText(when, now) {
+    var seconds = Math.round((when - now) / 1000);
+    var abs = Math.abs(seconds);
+    if (abs < 45) { return "just now"; }
+    if (abs < 3600) { return relativeFormat.format(Math.round(seconds / 60), "minute"); }
+    if (abs < 86400) { return relativeFormat.format(Math.round(seconds / 3600), "hour"); }
+    return relativeFormat.format(Math.round(seconds / 86400), "day");
+  }
+
+  function localizeTime(el, now) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    el.title = exactFormat.format(when);
+    var relative = relativeFormat && el.hasAttribute("data-relative") && Math.abs(now - when) < RELATIVE_UP_TO_MS;
+    el.textContent = relative ? relativeText(when, now) : timeFormat.format(when);
+  }
+
   function localizeTimes(scope) {
-    var times = (scope.querySelectorAll ? scope.querySelectorAll("time[datetime]") : []);
-    Array.prototype.forEach.call(times, function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) {
-        el.title = when.toLocaleString();
-        el.textContent = timeFormat.format(when);
-      }
+    var now = Date.now();
+    Array.prototype.forEach.call(scope.querySelectorAll ? scope.querySelectorAll("time[datetime]") : [], function (el) {
+      localizeTime(el, now);
     });
   }
+
+  window.setInterval(function () {
+    var now = Date.now();
+    Array.prototype.forEach.call(document.querySelectorAll("time[data-relative]"), function (el) { localizeTime(el, now); });
+  }, 60000);
 
   // --- the message thread: stay at the bottom only if the reader is there ---------
 

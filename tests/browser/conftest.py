@@ -48,8 +48,10 @@ def browser():
 class Person:
     """One signed-in browser context (its own cookies), with the console errors it saw."""
 
-    def __init__(self, browser, base_url, user, password, width=1280, height=800):
-        self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    def __init__(self, browser, base_url, user, password, width=1280, height=800, **context_options):
+        # context_options: Playwright's, e.g. timezone_id="Asia/Tokyo", locale="en-US".
+        self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
+                                           **context_options)
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.errors = []
