@@ -129,3 +129,21 @@ class TestEarlierQueries:
         # 1 session, 2 user, 3 the customer's conversation, 4 the page of messages
         with django_assert_num_queries(4):
             assert client.get(reverse("portal:messages"), {"before": 300}, **HTMX).status_code == 200
+
+
+@pytest.mark.django_db
+def test_ten_thousand_messages_page_back_in_order(as_user, admin_user, sarah, john, johns_conversation,
+                                                 django_assert_num_queries):
+    conversation_assign(actor=admin_user, conversation=johns_conversation, assignee=sarah)
+    bulk_messages(johns_conversation, 10_000, customer=john, team_member=sarah)
+    client = as_user(sarah)
+    page_url, poll_url = thread_urls(johns_conversation)["staff"]
+    page = client.get(page_url)
+    seen, cursor = seqs_of(page), earlier_cursor_of(page)
+    while cursor is not None:
+        # the same 4 queries on every page, the first as the fiftieth
+        with django_assert_num_queries(4):
+            response = client.get(poll_url, {"before": cursor}, **HTMX)
+        seen = seqs_of(response) + seen
+        cursor = earlier_cursor_of(response)
+    assert seen == list(range(1, 10_001))
