@@ -236,11 +236,12 @@
     var poller = document.querySelector("[data-poller]");
     // A customer's stream only carries their own conversation, which may not exist yet
     // when the chat page was rendered (empty id): any change is theirs.
-    if (poller && (document.body.classList.contains("portal") || poller.getAttribute("data-conversation-id") === String(change.id))) {
-      fire("messages-changed");
-    }
+    var thisThread = poller && (document.body.classList.contains("portal") || poller.getAttribute("data-conversation-id") === String(change.id));
+    if (thisThread) { fire("messages-changed"); }
     if (document.querySelector("[data-list-poller]")) { fire("conversations-changed"); }
-    attentionChanged();
+    // The thread in front asks once its poll has shown (and marked read) the new rows, so the
+    // count never blinks up for a message the person is looking at.
+    if (!(thisThread && !document.hidden)) { attentionChanged(); }
   }
 
   function openLive() {
@@ -358,12 +359,20 @@
   // links, never text: a notification says only "New message in conversation #12".
 
   var ATTENTION_EVERY_MS = 15000;   // hidden, or no healthy stream: ask this often
+  var ATTENTION_GAP_MS = 2000;      // and never more often than this (an admin's stream hears every change)
   var NOTIFIED_KEY = "designpi.notified";
-  var attention = { url: null, busy: false, again: false, last: 0, baseline: false, title: null, icon: null };
+  var attention = { url: null, busy: false, waiting: false, again: false, last: 0, baseline: false, title: null, icon: null };
 
   function attentionChanged() {
     if (!attention.url) { return; }
+    if (attention.waiting) { return; }  // a fetch is already due: it will see this change too
     if (attention.busy) { attention.again = true; return; }
+    var wait = attention.last + ATTENTION_GAP_MS - Date.now();
+    if (wait > 0) {
+      attention.waiting = true;
+      window.setTimeout(function () { attention.waiting = false; attentionChanged(); }, wait);
+      return;
+    }
     attention.busy = true;
     attention.last = Date.now();
     window.fetch(attention.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })

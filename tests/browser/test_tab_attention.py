@@ -85,8 +85,9 @@ def test_title_count_icon_dot_and_one_notification_per_conversation(
                       "tag": f"designpi-conversation-{others.pk}"}]
     # Ola writes again before Sarah reads: no second notification for the same conversation.
     conversation_post_message(actor=other, conversation=others, body="Hello?")
-    page.evaluate("window.__setVisibility('hidden')")
-    page.wait_for_timeout(1000)
+    with page.expect_response(lambda response: "/staff/attention/" in response.url):
+        page.evaluate("window.__setVisibility('hidden')")
+    page.wait_for_timeout(300)
     assert len(page.evaluate("window.__notes")) == 1
     assert "secret" not in str(page.evaluate("window.__notes")) and "private" not in str(page.evaluate("window.__notes"))
 
