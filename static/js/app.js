@@ -98,6 +98,7 @@
   // Earlier messages go in above what the reader is looking at: keep their distance from
   // the bottom of the list, so the rows they were reading stay where they were.
   var keepFromBottom = null;
+  var earlierHadFocus = false;  // a keyboard user's focus moves to the next button (or the list)
   var EARLIER_AT_PX = 120;  // this close to the top, the page before is fetched by itself
 
   function loadEarlier(list) {
@@ -110,6 +111,7 @@
     var list = document.querySelector("[data-thread]");
     if (elt && list && elt.matches("[data-earlier]") && event.detail.xhr.status === 200) {
       keepFromBottom = list.scrollHeight - list.scrollTop;
+      earlierHadFocus = document.activeElement === elt;
     }
   });
 
@@ -127,6 +129,10 @@
       if (keepFromBottom !== null) {
         list.scrollTop = list.scrollHeight - keepFromBottom;
         keepFromBottom = null;
+        if (earlierHadFocus) {
+          (list.querySelector("[data-earlier]") || list).focus({ preventScroll: true });
+          earlierHadFocus = false;
+        }
         forceBottom = false;
         return;
       }
