@@ -80,5 +80,13 @@ def sign_in(browser, live_server):
         return person
 
     yield _sign_in
+    # Pages ask in the background (polls, the tab's count): leave them first, so no new
+    # request starts, and give the live server's threads a moment to finish the ones it is
+    # answering. Otherwise such a request can still hold SQLite's shared in-memory database
+    # while the test database is flushed ("database table is locked").
+    for person in people:
+        person.page.goto("about:blank")
+    if people:
+        people[0].page.wait_for_timeout(300)
     for person in people:
         person.close()
