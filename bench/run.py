@@ -82,6 +82,8 @@ def measure_size(options):
         measured["admin_list"] = wrk.run("admin conversation list", scenario.admin_list())
         measured["staff_list"] = wrk.run("staff conversation list", scenario.staff_list())
         measured["detail"] = wrk.run("conversation page", scenario.detail_pages())
+        measured["earlier_page"] = wrk.run("earlier page, 10,000 messages", scenario.earlier_pages())
+        measured["attention"] = wrk.run("tab count (staff)", scenario.attention())
         before = scenario.hot_count()
         measured["post"] = wrk.run("post into one conversation", scenario.posts(), connections=16, warm_up=False)
         post = measured["post"]
@@ -169,6 +171,8 @@ def render_table(results):
         ("admin_list", "admin conversation list"),
         ("staff_list", "staff conversation list"),
         ("detail", "conversation page"),
+        ("earlier_page", "earlier page (?before=) of a 10,000-message thread"),
+        ("attention", "the tab's count (staff attention)"),
         ("post", "post into one conversation (16 senders)"),
     ]
     out = ["| conversations | what | req/s | ×floor | p50 ms | p99 ms | queries | errors |",

@@ -22,13 +22,14 @@ from conversations.services import conversation_get_or_create_for_customer, conv
 class Scenario:
     """Who polls, lists and posts during one size step, with signed-in sessions."""
 
-    def __init__(self, customers, conversations, admin, staff, hot, senders):
+    def __init__(self, customers, conversations, admin, staff, hot, senders, long=None):
         self.customers = customers
         self.conversations = conversations
         self.admin = admin
         self.staff = staff
         self.hot = hot
         self.senders = senders
+        self.long = long  # one conversation of LONG_THREAD messages, read back a page at a time
 
     @classmethod
     def build(cls, *, pollers):
@@ -50,7 +51,8 @@ class Scenario:
         hot, created = conversation_get_or_create_for_customer(customer=hot_customer)
         if created:
             conversation_post_message(actor=hot_customer, conversation=hot, body="The hot conversation starts here.")
-        return cls([c.customer for c in conversations], conversations, admin, staff, hot, senders)
+        return cls([c.customer for c in conversations], conversations, admin, staff, hot, senders,
+                   long=long_thread(staff))
 
     @staticmethod
     def cookie(user):
@@ -81,6 +83,16 @@ class Scenario:
     def detail_pages(self):
         admin_cookie = self.cookie(self.admin)
         return [("GET", f"/admin/conversations/{c.pk}/", admin_cookie, "", "") for c in self.conversations[:50]]
+
+    def earlier_pages(self):
+        """The admin reading the long thread back: every ?before= page from its end to its start."""
+        cookie = self.cookie(self.admin)
+        return [("GET", f"/admin/conversations/{self.long.pk}/messages/?before={before}", cookie, "", "")
+                for before in range(self.long.last_seq + 1 - 200, 1, -200)]
+
+    def attention(self):
+        """The tab's count (staff: assigned conversations with unread customer messages)."""
+        return [("GET", "/staff/attention/", self.cookie(self.staff), "", "")]
 
     def posts(self):
         lines = []
@@ -117,7 +129,40 @@ class Scenario:
             "admin_list": count(self.admin, "/admin/conversations/"),
             "staff_list": count(self.staff, "/staff/conversations/"),
             "detail": count(self.admin, f"/admin/conversations/{first.pk}/"),
+            "earlier_page": count(self.admin, f"/admin/conversations/{self.long.pk}/messages/?before=5000"),
+            "attention": count(self.staff, "/staff/attention/"),
         }
+
+
+LONG_THREAD = 10_000
+
+
+def long_thread(staff):
+    """A conversation of LONG_THREAD messages (made once, in bulk: seq 1..n, last_seq n),
+    assigned to ``staff``, for the earlier-pages row (issue 15)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Message
+
+    customer, _ = User.objects.get_or_create(
+        email="long@bench.designpi.test", defaults={"role": Role.CUSTOMER, "name": "Long thread"})
+    conversation, _ = conversation_get_or_create_for_customer(customer=customer)
+    if conversation.last_seq >= LONG_THREAD:
+        return conversation
+    start = timezone.now() - timedelta(seconds=LONG_THREAD)
+    Message.objects.bulk_create([
+        Message(conversation=conversation, seq=seq, body=f"Long thread message {seq}",
+                from_participant=seq % 2 == 1, sender=customer if seq % 2 == 1 else staff,
+                created_at=start + timedelta(seconds=seq), read_at=start + timedelta(seconds=seq))
+        for seq in range(conversation.last_seq + 1, LONG_THREAD + 1)
+    ], batch_size=1000)
+    # Stamped at its first message: it stays out of the newest conversations the other rows poll.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_seq=LONG_THREAD, assigned_to=staff, last_message_at=start, updated_at=start)
+    conversation.refresh_from_db()
+    return conversation
 
 
 def session_cookie(user, *, with_csrf=False):

@@ -137,14 +137,19 @@ def staff_conversation_list(request, filters: Query[StaffConversationQuery]):
 )
 def message_list(request, conversation_id: int, query: Query[MessageQuery]):
     """Messages with `seq` greater than `after`, oldest first (poll with the last
-    `seq` you have). Reading marks the other side's returned messages read: a team
-    member reads the participant's, the customer reads the team's. The marks show
-    from the next request on. A conversation you cannot see answers 404."""
+    `seq` you have); or with `before` instead, the newest `limit` messages with a
+    smaller `seq`, oldest first (page back with the oldest `seq` you have; `count`
+    is then how many there are before it). Reading marks the other side's messages
+    read up to the newest returned: a team member reads the participant's, the
+    customer reads the team's. The marks show from the next request on. A
+    conversation you cannot see answers 404; `after` and `before` together 400."""
     reader = request.auth
     conversation = conversation_get_for(reader, conversation_id)
-    messages = list(message_list_for(conversation, after=query.after, limit=query.limit))
+    messages = message_list_for(conversation, after=query.after, before=query.before, limit=query.limit)
     if len(messages) < query.limit:
         count = len(messages)
+    elif query.before is not None:
+        count = conversation.messages.filter(seq__lt=query.before).count()
     else:
         count = conversation.messages.filter(seq__gt=query.after).count()
     if messages and not is_cross_site(request):  # another site's link marks nothing read

@@ -17,9 +17,21 @@ UNASSIGNED = "unassigned"
 
 
 class PollForm(forms.Form):
-    """?after=<seq>: the newest message the page already shows."""
+    """The thread's cursor, exactly one of: ?after=<seq>, the newest message the page
+    already shows (the poll: what came since), or ?before=<seq>, the oldest one it
+    shows (the page of earlier messages above it)."""
 
-    after = forms.IntegerField(min_value=0, max_value=MAX_INT)
+    after = forms.IntegerField(min_value=0, max_value=MAX_INT, required=False)
+    before = forms.IntegerField(min_value=1, max_value=MAX_INT, required=False)
+
+    def clean(self):
+        data = super().clean()
+        given = [name for name in ("after", "before") if data.get(name) is not None]
+        if not given and not self.errors:
+            raise ValidationError("Give the cursor: after=<seq> or before=<seq>.", code="required")
+        if len(given) == 2:
+            raise ValidationError("Give after=<seq> or before=<seq>, not both.", code="invalid")
+        return data
 
 
 class MessageForm(forms.Form):

@@ -88,7 +88,7 @@ class Conversation(models.Model):
     # The seq of the newest message; the next one gets last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
-    # Moves on every new message and every change (set by the services).
+    # Moves on every new message and every change, read marks included (set by the services).
     updated_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
 

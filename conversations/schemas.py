@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import StrictInt, field_validator
+from pydantic import StrictInt, field_validator, model_validator
 
 from designpi.api_common import PageQuery
 from designpi.validators import MAX_ID as _MAX_ID
@@ -128,7 +128,18 @@ class StaffConversationQuery(PageQuery):
 
 class MessageQuery(Schema):
     after: int = Field(0, ge=0, le=_MAX_ID, description="Only messages with a greater seq (the last seq you have).")
+    before: int | None = Field(
+        None, ge=1, le=_MAX_ID,
+        description="Instead of `after`: the newest `limit` messages with a smaller seq (the oldest seq you "
+                    "have), still oldest first, to page back through history. Not together with `after`.",
+    )
     limit: int = Field(100, ge=1, le=500, description="At most this many messages, oldest first.")
+
+    @model_validator(mode="after")
+    def _one_cursor(self):
+        if self.before is not None and "after" in self.model_fields_set:
+            raise ValueError("Give after or before, not both.")
+        return self
 
 
 # --- Serializers ----------------------------------------------------------------

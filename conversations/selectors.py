@@ -1,15 +1,17 @@
 """Scoped reads. Every one starts from Conversation.objects.visible_to(user)."""
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import Http404
 
 from designpi.validators import parse_id
 
-from .models import Conversation, Message
+from .models import Conversation, Message, visibility_q
 
 
 # A page of a thread (and the most a poll returns at once): the newest this many.
 THREAD_PAGE_SIZE = 200
+# The browser tab's count (issue 15) names at most this many waiting conversations.
+ATTENTION_LIMIT = 99
 # Lists count at most this many rows (see conversation_list_summary); 400 pages of 25.
 LIST_COUNT_CAP = 10_000
 
@@ -88,6 +90,30 @@ def unread_counts_for(viewer, conversations) -> dict[int, int]:
     return {row["conversation_id"]: row["unread"] for row in rows}
 
 
+def attention_for(user) -> tuple[int, list[int]]:
+    """What waits for ``user``, for the browser tab's title count and desktop
+    notifications: (count, ids of the conversations it is in), newest activity first,
+    in one query.
+
+    The team: their assigned conversations (admins' too) with unread messages from the
+    participant, at most ATTENTION_LIMIT (+1 to say "more"). A customer: the team's
+    unread replies in their conversation.
+    """
+    if user.is_team:
+        unread = Message.objects.filter(conversation=OuterRef("pk"), from_participant=True, read_at__isnull=True)
+        ids = list(
+            Conversation.objects.visible_to(user).filter(assigned_to=user).filter(Exists(unread))
+            .newest_activity_first().values_list("pk", flat=True)[: ATTENTION_LIMIT + 1]
+        )
+        return len(ids), ids[:ATTENTION_LIMIT]
+    rows = (
+        Message.objects.filter(visibility_q(user, "conversation__"), from_participant=False, read_at__isnull=True)
+        .values("conversation_id").annotate(unread=Count("id")).order_by()
+    )
+    counts = {row["conversation_id"]: row["unread"] for row in rows}
+    return sum(counts.values()), list(counts)
+
+
 def last_messages_for(conversations) -> dict[int, Message]:
     """The newest message of each conversation (for previews), in one query."""
     keys = Q()
@@ -99,7 +125,20 @@ def last_messages_for(conversations) -> dict[int, Message]:
     return {message.conversation_id: message for message in Message.objects.filter(keys).select_related("sender")}
 
 
-def message_list_for(conversation, *, after: int = 0, limit: int = THREAD_PAGE_SIZE):
-    """Messages of an already access-checked conversation with seq > ``after``, oldest
-    first, at most ``limit`` of them: no read of a thread is unbounded."""
-    return conversation.messages.filter(seq__gt=after).select_related("sender").order_by("seq")[:limit]
+def message_list_for(conversation, *, after: int = 0, before: int | None = None,
+                     limit: int = THREAD_PAGE_SIZE) -> list[Message]:
+    """Messages of an already access-checked conversation, oldest first, at most
+    ``limit`` of them (no read of a thread is unbounded): the first ones with seq >
+    ``after``, or with ``before``, the newest ones with seq < ``before`` (the page
+    above the oldest one shown). Either way one range of the (conversation, seq) index,
+    whatever the thread's length.
+
+    The page before ``before`` is asked for as the seq range [before - limit, before):
+    seq is gap-free (SPEC: "1, 2, 3… with no gaps"), so that is exactly those messages. (Asked as "seq <
+    before, newest first", MariaDB walks down from the thread's newest message when
+    the range covers much of it: 5,200 rows read for 200 in a 10,000-message thread.)
+    """
+    messages = conversation.messages.filter(seq__gt=after).select_related("sender").order_by("seq")
+    if before is not None:
+        messages = messages.filter(seq__gte=before - limit, seq__lt=before)
+    return list(messages[:limit])

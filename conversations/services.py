@@ -218,6 +218,12 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
 
     A team member reads the participant's messages; the customer reads the team's.
     ``up_to_seq`` limits it to what the reader was actually shown.
+
+    When it marks anything, the conversation's ``updated_at`` moves too: read marks
+    change the unread badges every list shows, and the lists' poll stamp and the live
+    feed both follow ``updated_at`` (so a read in one place clears the badge on the
+    other open pages). Nothing marked, nothing written: an idle or repeated read
+    changes no stamp.
     """
     if reader.is_team:
         from_participant = True
@@ -230,7 +236,15 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
     )
     if up_to_seq is not None:
         unread = unread.filter(seq__lte=up_to_seq)
-    return unread.update(read_at=timezone.now())
+    now = timezone.now()
+    # Both writes or neither; inside a caller's transaction no savepoint is needed for that.
+    with transaction.atomic(savepoint=False):
+        marked = unread.update(read_at=now)
+        if marked:
+            Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    if marked:
+        conversation.updated_at = now
+    return marked
 
 
 def _check_rate_limit(actor: User) -> None:

@@ -115,6 +115,7 @@ ROUTES = {
     "portal/chat/": [Call("GET", customers(200))],
     "portal/chat/messages/": [Call("GET", customers(200), data={"after": 0})],
     "portal/chat/send/": [Call("POST", customers(302), data=MESSAGE), Call("GET", refused_get(PERSONAS))],
+    "portal/attention/": [Call("GET", customers(200)), Call("POST", everyone(405))],
     # Staff inbox
     "staff/": [Call("GET", team(302))],
     "staff/conversations/": [Call("GET", team(200))],
@@ -126,6 +127,7 @@ ROUTES = {
     "staff/conversations/<int:pk>/status/": [Call("POST", staff_thread(302), data={"status": "PENDING"}),
                                              Call("GET", refused_get(PERSONAS))],
     "staff/tickets/": [Call("GET", team(200))],
+    "staff/attention/": [Call("GET", team(200)), Call("POST", everyone(405))],
     # Admin console
     "admin/": [Call("GET", admins(302))],
     "admin/conversations/": [Call("GET", admins(200))],

@@ -73,7 +73,8 @@ def test_the_table_keeps_its_columns_and_rows():
 
     def size(list_rps):
         measured = {key: row(100.0, ratio_to_floor=0.5) for key in (
-            "idle_poll", "raw_poll", "poll_one", "admin_list", "staff_list", "detail")}
+            "idle_poll", "raw_poll", "poll_one", "admin_list", "staff_list", "detail", "earlier_page",
+            "attention")}
         measured["admin_list"]["rps"] = list_rps
         measured["floor"] = row(200.0)
         measured["post"] = row(50.0, ratio_to_floor=0.25, stored=100, lost=0, seq_contiguous=True)
@@ -85,7 +86,8 @@ def test_the_table_keeps_its_columns_and_rows():
     assert table[0] == "| conversations | what | req/s | ×floor | p50 ms | p99 ms | queries | errors |"
     assert table[2] == "| 1,000 | bare Django view (204, no database) | 200.0 | 1.0 | 1.5 | 3.25 | – | 0 |"
     assert table[3] == "| 1,000 | idle poll (204) | 100.0 | 0.5 | 1.5 | 3.25 | 3 | 0 |"
-    assert table[9] == ("| 1,000 | post into one conversation (16 senders) (stored 100, lost 0, seq 1..n: True) "
+    assert table[9] == "| 1,000 | earlier page (?before=) of a 10,000-message thread | 100.0 | 0.5 | 1.5 | 3.25 | – | 0 |"
+    assert table[11] == ("| 1,000 | post into one conversation (16 senders) (stored 100, lost 0, seq 1..n: True) "
                         "| 50.0 | 0.25 | 1.5 | 3.25 | – | 0 |")
-    assert len(table) == 2 + 16 + 1 + 3
+    assert len(table) == 2 + 20 + 1 + 3
     assert table[-3] == "- admin_list: 2.00× slower at 10,000 than at 1,000 conversations"

@@ -9,6 +9,7 @@ from designpi.http import is_cross_site
 
 from ..selectors import conversation_of_customer
 from ..services import conversation_get_or_create_for_customer
+from .attention import attention_response
 from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
 
 
@@ -60,3 +61,11 @@ def send(request):
         return _render_chat(request, conversation, messages=recent_messages(conversation), form=form, status=status)
 
     return thread_send(request, conversation, urls=_urls(), render_page=render_page)
+
+
+@require_safe
+@customer_required
+def attention(request):
+    """The team's unread replies, for the tab's title, icon and notifications (JSON)."""
+    page = reverse("portal:chat")
+    return attention_response(request, url_for=lambda pk: page)

@@ -14,8 +14,10 @@ from ..selectors import LIST_COUNT_CAP, conversation_list_summary, last_messages
 def list_stamp(queryset) -> tuple[int, str]:
     """(row count up to LIST_COUNT_CAP + 1, a stamp that changes when the list changes), one query.
 
-    Every new message, assignment and status change moves updated_at, so a list poll
-    whose stamp still matches answers 204 without loading rows.
+    Every new message, assignment, status change and read (one that marks something:
+    services.conversation_mark_read) moves updated_at, so a list poll whose stamp still
+    matches answers 204 without loading rows, and a badge cleared elsewhere comes back
+    with the next poll.
     """
     count, latest = conversation_list_summary(queryset)
     return count, f"{count}-{latest.timestamp() if latest else 0}"

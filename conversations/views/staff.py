@@ -14,6 +14,7 @@ from accounts.decorators import team_required
 from ..forms import InboxFilterForm
 from ..selectors import conversation_assigned_list_for
 from . import lists, team
+from .attention import attention_response
 from .team import STAFF
 
 
@@ -85,3 +86,11 @@ def conversation_reply(request, pk):
 def conversation_status(request, pk):
     """The assigned staff member (or an admin, in their own inbox) sets the status."""
     return team.conversation_status(request, pk, portal=STAFF)
+
+
+@require_safe
+@team_required
+def attention(request):
+    """The viewer's assigned conversations with unread participant messages, for the
+    tab's title, icon and notifications (JSON); admins get theirs too."""
+    return attention_response(request, url_for=lambda pk: reverse("staff:conversation_detail", args=[pk]))

@@ -49,7 +49,9 @@ def thread_context(request, conversation, *, messages, urls, form=None) -> dict:
         "conversation": conversation,
         "thread_messages": messages,  # not "messages": that is Django's flash messages
         "cursor": messages[-1].seq if messages else 0,
-        "truncated": bool(messages) and messages[0].seq > 1,
+        # The oldest seq shown, while there are older ones: "Show earlier messages" asks
+        # for the page before it (seq is gap-free from 1, so > 1 means there are more).
+        "earlier_cursor": messages[0].seq if messages and messages[0].seq > 1 else None,
         "viewer_is_team": request.user.is_team,
         "form": form or MessageForm(),
         "urls": urls,
@@ -60,6 +62,7 @@ def thread_context(request, conversation, *, messages, urls, form=None) -> dict:
 def thread_poll(request, conversation, *, urls):
     """GET .../messages/?after=<seq>: the new rows (at most THREAD_PAGE_SIZE) plus the
     poller holding the new cursor (out of band); 204 when there is nothing new.
+    With ?before=<seq> instead: the page of earlier messages (thread_earlier).
 
     ``conversation`` was fetched through the same access check as the page (None: the
     customer has none yet); its last_seq says whether anything is new, so an idle poll
@@ -70,6 +73,8 @@ def thread_poll(request, conversation, *, urls):
     form = PollForm(request.GET)
     if not form.is_valid():
         return bad_request(request, form)
+    if form.cleaned_data["before"] is not None:
+        return thread_earlier(request, conversation, before=form.cleaned_data["before"], urls=urls)
     after = form.cleaned_data["after"]
     if conversation is None or conversation.last_seq <= after:
         return HttpResponse(status=204)
@@ -80,6 +85,21 @@ def thread_poll(request, conversation, *, urls):
     context = thread_context(request, conversation, messages=messages, urls=urls())
     context["oob"] = True
     return render(request, f"{THREAD_TEMPLATE}#poll_response", context)
+
+
+def thread_earlier(request, conversation, *, before: int, urls):
+    """GET .../messages/?before=<seq>: the THREAD_PAGE_SIZE messages before the oldest
+    one the page shows, oldest first, headed by the control for the page before those
+    (none once the first message is in). The page swaps it in place of the control that
+    asked, so pages arrive in order, each once, at any length (one indexed query).
+
+    Nothing is marked read: the page's own read already covered every message up to
+    the newest it showed, and these are older. ``conversation`` None (a customer
+    without one yet) has nothing earlier: an empty answer that removes the control.
+    """
+    messages = message_list_for(conversation, before=before) if conversation is not None else []
+    context = thread_context(request, conversation, messages=messages, urls=urls())
+    return render(request, f"{THREAD_TEMPLATE}#earlier_response", context)
 
 
 def thread_send(request, conversation, *, urls, render_page):

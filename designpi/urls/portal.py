@@ -10,4 +10,5 @@ urlpatterns = [
     path("chat/", customer.chat, name="chat"),
     path("chat/messages/", customer.messages, name="messages"),
     path("chat/send/", customer.send, name="send"),
+    path("attention/", customer.attention, name="attention"),
 ]

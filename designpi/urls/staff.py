@@ -16,4 +16,5 @@ urlpatterns = [
     path("conversations/<int:pk>/reply/", staff.conversation_reply, name="conversation_reply"),
     path("conversations/<int:pk>/status/", staff.conversation_status, name="conversation_status"),
     path("tickets/", ticket_views.staff_ticket_list, name="ticket_list"),
+    path("attention/", staff.attention, name="attention"),
 ]

@@ -53,22 +53,67 @@
 
   // --- times in the reader's own time zone ----------------------------------------
 
+  // Exact times in the reader's zone; <time data-relative> (list rows, "last message") reads
+  // "5 min ago" instead, kept fresh every minute, with the exact local time on hover.
   var timeFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  var exactFormat = new Intl.DateTimeFormat(undefined, {
+    weekday: "short", year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+  var relativeFormat = typeof Intl.RelativeTimeFormat === "function" ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" }) : null;
+  var RELATIVE_UP_TO_MS = 7 * 24 * 3600 * 1000;  // older than a week: the date reads better
+
+  function relativeText(when, now) {
+    var seconds = Math.round((when - now) / 1000);
+    var abs = Math.abs(seconds);
+    if (abs < 45) { return "just now"; }
+    if (abs < 3600) { return relativeFormat.format(Math.round(seconds / 60), "minute"); }
+    if (abs < 86400) { return relativeFormat.format(Math.round(seconds / 3600), "hour"); }
+    return relativeFormat.format(Math.round(seconds / 86400), "day");
+  }
+
+  function localizeTime(el, now) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) { return; }
+    el.title = exactFormat.format(when);
+    var relative = relativeFormat && el.hasAttribute("data-relative") && Math.abs(now - when) < RELATIVE_UP_TO_MS;
+    el.textContent = relative ? relativeText(when, now) : timeFormat.format(when);
+  }
+
   function localizeTimes(scope) {
-    var times = (scope.querySelectorAll ? scope.querySelectorAll("time[datetime]") : []);
-    Array.prototype.forEach.call(times, function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) {
-        el.title = when.toLocaleString();
-        el.textContent = timeFormat.format(when);
-      }
+    var now = Date.now();
+    Array.prototype.forEach.call(scope.querySelectorAll ? scope.querySelectorAll("time[datetime]") : [], function (el) {
+      localizeTime(el, now);
     });
   }
+
+  window.setInterval(function () {
+    var now = Date.now();
+    Array.prototype.forEach.call(document.querySelectorAll("time[data-relative]"), function (el) { localizeTime(el, now); });
+  }, 60000);
 
   // --- the message thread: stay at the bottom only if the reader is there ---------
 
   var stickToBottom = true;
   var forceBottom = false;
+  // Earlier messages go in above what the reader is looking at: keep their distance from
+  // the bottom of the list, so the rows they were reading stay where they were.
+  var keepFromBottom = null;
+  var earlierHadFocus = false;  // a keyboard user's focus moves to the next button (or the list)
+  var EARLIER_AT_PX = 120;  // this close to the top, the page before is fetched by itself
+
+  function loadEarlier(list) {
+    var button = list.querySelector("[data-earlier]");
+    if (button && !button.disabled && window.htmx) { window.htmx.trigger(button, "click"); }
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var list = document.querySelector("[data-thread]");
+    if (elt && list && elt.matches("[data-earlier]") && event.detail.xhr.status === 200) {
+      keepFromBottom = list.scrollHeight - list.scrollTop;
+      earlierHadFocus = document.activeElement === elt;
+    }
+  });
 
   function setUpThread() {
     var list = document.querySelector("[data-thread]");
@@ -76,10 +121,21 @@
     list.scrollTop = list.scrollHeight;
     list.addEventListener("scroll", function () {
       stickToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+      if (list.scrollTop < EARLIER_AT_PX && list.scrollHeight > list.clientHeight) { loadEarlier(list); }
     }, { passive: true });
     new MutationObserver(function () {
       var empty = list.querySelector(".msg-empty");
       if (empty && list.querySelector(".msg")) { empty.remove(); }
+      if (keepFromBottom !== null) {
+        list.scrollTop = list.scrollHeight - keepFromBottom;
+        keepFromBottom = null;
+        if (earlierHadFocus) {
+          (list.querySelector("[data-earlier]") || list).focus({ preventScroll: true });
+          earlierHadFocus = false;
+        }
+        forceBottom = false;
+        return;
+      }
       if (stickToBottom || forceBottom) {
         list.scrollTop = list.scrollHeight;
         stickToBottom = true;
@@ -169,6 +225,7 @@
   function catchUp() {
     fire("messages-changed");
     fire("conversations-changed");
+    attentionChanged();
   }
 
   // Healthy: open, and, when the stream sends `event: ping`, heard from lately. A comment-line
@@ -185,10 +242,12 @@
     var poller = document.querySelector("[data-poller]");
     // A customer's stream only carries their own conversation, which may not exist yet
     // when the chat page was rendered (empty id): any change is theirs.
-    if (poller && (document.body.classList.contains("portal") || poller.getAttribute("data-conversation-id") === String(change.id))) {
-      fire("messages-changed");
-    }
+    var thisThread = poller && (document.body.classList.contains("portal") || poller.getAttribute("data-conversation-id") === String(change.id));
+    if (thisThread) { fire("messages-changed"); }
     if (document.querySelector("[data-list-poller]")) { fire("conversations-changed"); }
+    // The thread in front asks once its poll has shown (and marked read) the new rows, so the
+    // count never blinks up for a message the person is looking at.
+    if (!(thisThread && !document.hidden)) { attentionChanged(); }
   }
 
   function openLive() {
@@ -294,7 +353,162 @@
 
   document.addEventListener("visibilitychange", function () {
     // Hidden tabs skip their polls (and the events meant for them): catch up once visible.
-    if (!document.hidden) { catchUp(); }
+    // Going to the background, the tab's count is brought up to date (it keeps it from here).
+    if (!document.hidden) { catchUp(); } else { attentionChanged(); }
+  });
+
+  // --- the tab tells you: a count in the title, a dot on the icon, a notification ------
+  // What waits (the team: assigned conversations with unread participant messages; a
+  // customer: unread replies) comes from the page's attention URL, asked on load, when the
+  // stream or a poll says something changed, and now and then meanwhile (while the tab is in
+  // the background its pollers rest, so this is what still notices). It carries ids and
+  // links, never text: a notification says only "New message in conversation #12".
+
+  var ATTENTION_EVERY_MS = 15000;   // hidden, or no healthy stream: ask this often
+  var ATTENTION_GAP_MS = 2000;      // and never more often than this (an admin's stream hears every change)
+  var NOTIFIED_KEY = "designpi.notified";
+  var attention = { url: null, busy: false, waiting: false, again: false, last: 0, baseline: false, title: null, icon: null };
+
+  function attentionChanged() {
+    if (!attention.url) { return; }
+    if (attention.waiting) { return; }  // a fetch is already due: it will see this change too
+    if (attention.busy) { attention.again = true; return; }
+    var wait = attention.last + ATTENTION_GAP_MS - Date.now();
+    if (wait > 0) {
+      attention.waiting = true;
+      window.setTimeout(function () { attention.waiting = false; attentionChanged(); }, wait);
+      return;
+    }
+    attention.busy = true;
+    attention.last = Date.now();
+    window.fetch(attention.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        return response.ok && type.indexOf("application/json") === 0 ? response.json() : null;
+      })
+      .then(function (data) { if (data) { showAttention(data); } })
+      .catch(function () { /* offline: the notice bar already says so; keep what is shown */ })
+      .then(function () {
+        attention.busy = false;
+        if (attention.again) { attention.again = false; attentionChanged(); }
+      });
+  }
+
+  function showAttention(data) {
+    var count = data.count || 0;
+    var label = data.more ? count - 1 + "+" : String(count);
+    document.title = count ? "(" + label + ") " + attention.title : attention.title;
+    document.body.setAttribute("data-attention-count", String(count));
+    setIconDot(count > 0);
+    notifyWaiting(data.waiting || []);
+  }
+
+  function setIconDot(on) {
+    var link = attention.icon;
+    if (!link) { return; }
+    if (!on) { link.href = link.getAttribute("data-plain-href"); return; }
+    if (link.getAttribute("data-dot-href")) { link.href = link.getAttribute("data-dot-href"); return; }
+    var image = new Image();
+    image.onload = function () {
+      var canvas = document.createElement("canvas");
+      canvas.width = canvas.height = 64;
+      var g = canvas.getContext("2d");
+      g.drawImage(image, 0, 0, 64, 64);
+      g.beginPath();
+      g.arc(48, 16, 13, 0, 2 * Math.PI);
+      g.fillStyle = "#e5484d";
+      g.fill();
+      g.lineWidth = 4;
+      g.strokeStyle = "#ffffff";
+      g.stroke();
+      var dotted = canvas.toDataURL("image/png");  // CSP img-src allows data:
+      link.setAttribute("data-dot-href", dotted);
+      if (document.body.getAttribute("data-attention-count") !== "0") { link.href = dotted; }
+    };
+    image.src = link.getAttribute("data-plain-href");
+  }
+
+  // One notification per conversation until it is read: the ids already notified are kept
+  // in localStorage (shared by the person's tabs) and forgotten once they stop waiting.
+  function notified() {
+    try { return JSON.parse(window.localStorage.getItem(NOTIFIED_KEY)) || []; } catch (e) { return []; }
+  }
+  function rememberNotified(ids) {
+    try { window.localStorage.setItem(NOTIFIED_KEY, JSON.stringify(ids)); } catch (e) { /* private mode */ }
+  }
+
+  function notifyWaiting(waiting) {
+    var ids = waiting.map(function (w) { return w.id; });
+    var known = notified().filter(function (id) { return ids.indexOf(id) !== -1; });
+    var fresh = waiting.filter(function (w) { return known.indexOf(w.id) === -1; });
+    // What waits when the page opens, or while the person is looking at it, they have seen
+    // here: only what arrives while the page is not in front is notified.
+    var quiet = !attention.baseline || document.visibilityState === "visible" || !canNotify();
+    attention.baseline = true;
+    fresh.forEach(function (w) {
+      known.push(w.id);
+      if (!quiet) { showNotification(w); }
+    });
+    rememberNotified(known);
+  }
+
+  function canNotify() {
+    return typeof window.Notification === "function" && window.Notification.permission === "granted";
+  }
+
+  function showNotification(w) {
+    var portal = document.body.classList.contains("portal");
+    try {
+      var note = new window.Notification(portal ? "New reply from the support team" : "New message in conversation #" + w.id, {
+        body: portal ? "DesignPi Support" : "DesignPi Support: open the conversation to read it.",
+        tag: "designpi-conversation-" + w.id,  // the person's other tabs replace it, never stack it
+        icon: attention.icon ? attention.icon.getAttribute("data-plain-href") : undefined,
+      });
+      note.onclick = function () {
+        window.focus();
+        if (window.location.pathname !== w.url) { window.location.assign(w.url); }
+        note.close();
+      };
+    } catch (e) {
+      // Some mobile browsers only notify through a service worker: the title and icon still tell.
+    }
+  }
+
+  function setUpNotifyButton() {
+    var button = document.querySelector("[data-notify-button]");
+    if (!button || !attention.url || typeof window.Notification !== "function") { return; }
+    if (window.Notification.permission !== "default") { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      // Asked only from this button, never on page load.
+      var asked = window.Notification.requestPermission(function () {});
+      var done = function () { button.hidden = window.Notification.permission !== "default"; };
+      if (asked && typeof asked.then === "function") { asked.then(done); } else { done(); }
+    });
+  }
+
+  function setUpAttention() {
+    attention.url = document.body.getAttribute("data-attention-url");
+    if (!attention.url || typeof window.fetch !== "function") { attention.url = null; return; }
+    attention.title = document.title;
+    attention.icon = document.querySelector("link[rel~='icon']");
+    if (attention.icon) { attention.icon.setAttribute("data-plain-href", attention.icon.href); }
+    setUpNotifyButton();
+    attentionChanged();
+    window.setInterval(function () {
+      // Visible with a healthy stream: the stream's events (and the polls they cause) ask.
+      var quietFor = Date.now() - attention.last;
+      if (document.visibilityState === "visible" && liveHealthy() && quietFor < safetyPollMs()) { return; }
+      if (quietFor >= ATTENTION_EVERY_MS - 500) { attentionChanged(); }
+    }, ATTENTION_EVERY_MS);
+  }
+
+  // A poll that brought something (new rows, marked read; a list that changed) moves the count.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var asker = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (asker && asker.matches && asker.matches(POLLERS) && event.detail.xhr && event.detail.xhr.status === 200) {
+      attentionChanged();
+    }
   });
 
   // --- filter forms submit on change -----------------------------------------------
@@ -328,6 +542,7 @@
     fillTimeZone();
     localizeTimes(document);
     setUpThread();
+    setUpAttention();
     openLive();
     if (live.source) { window.setInterval(reopenIfQuiet, LIVE_STALE_MS / 2); }
     var box = document.querySelector("textarea[data-enter-sends]");

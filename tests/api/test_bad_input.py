@@ -166,6 +166,10 @@ BAD_QUERIES = [
     ("messages", {"after": "-1"}),
     ("messages", {"after": "99999999999999999999"}),
     ("messages", {"limit": "0"}),
+    ("messages", {"before": "0"}),
+    ("messages", {"before": "x"}),
+    ("messages", {"before": "5", "after": "1"}),
+    ("messages", {"before": "5", "after": "0"}),
 ]
 
 

@@ -6,6 +6,7 @@ from conversations.services import conversation_assign, conversation_post_messag
 from tickets.models import SupportTicket
 
 from tests.api.client import api_client, call, messages_url
+from tests.factories import bulk_messages
 
 # --- Admin PATCH ------------------------------------------------------------------
 
@@ -116,6 +117,27 @@ def test_messages_after_a_cursor_with_limit_and_count(world):
     page = call(sarah, "GET", url, query={"after": 1, "limit": 2}).json()
     assert [m["seq"] for m in page["items"]] == [2, 3] and page["count"] == 4
     assert call(sarah, "GET", url, query={"after": 5}).json() == {"items": [], "count": 0}
+
+
+def test_messages_before_a_cursor_page_back_through_a_long_thread(world, django_assert_num_queries):
+    johns, sarah = world["johns"], api_client(world["sarah"])
+    bulk_messages(johns, 1200, customer=world["john"], team_member=world["sarah"])
+    url = messages_url(johns.pk)
+    newest = call(sarah, "GET", url, query={"before": johns.last_seq + 1, "limit": 500}).json()
+    assert [m["seq"] for m in newest["items"]] == list(range(johns.last_seq - 499, johns.last_seq + 1))
+    assert newest["count"] == johns.last_seq
+    seen, before = newest["items"], newest["items"][0]["seq"]
+    while before > 1:
+        page = call(sarah, "GET", url, query={"before": before, "limit": 500}).json()
+        assert page["items"][-1]["seq"] == before - 1
+        seen = page["items"] + seen
+        before = page["items"][0]["seq"]
+    assert [m["seq"] for m in seen] == list(range(1, johns.last_seq + 1))
+    # 1 session, 2 user, 3 conversation, 4 the page, 5 the count before the cursor (a full
+    # page; a short one's count is its length), 6 the read-mark UPDATE up to the newest shown
+    # (everything is read by now: it marks nothing, so updated_at is not written)
+    with django_assert_num_queries(6):
+        assert call(sarah, "GET", url, query={"before": 600, "limit": 500}).json()["count"] == 599
 
 
 def test_team_reading_marks_the_participants_shown_messages_read(world):
@@ -236,8 +258,9 @@ def test_message_poll_query_count_is_pinned(world, rows, django_assert_num_queri
     for i in range(rows):
         conversation_post_message(actor=world["john"], conversation=johns, body=f"Line {i}")
     client = api_client(world["sarah"])
-    # 1 session, 2 user, 3 conversation (visible_to), 4 messages with senders, 5 mark read (UPDATE)
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 conversation (visible_to), 4 messages with senders, 5 mark read (UPDATE),
+    # 6 move the conversation's updated_at (something was marked: the lists' badges change)
+    with django_assert_num_queries(6):
         response = call(client, "GET", messages_url(johns.pk))
     assert len(response.json()["items"]) == rows + 2
     # An idle poll: 1 session, 2 user, 3 conversation, 4 messages (none), nothing to mark

@@ -48,8 +48,10 @@ def browser():
 class Person:
     """One signed-in browser context (its own cookies), with the console errors it saw."""
 
-    def __init__(self, browser, base_url, user, password, width=1280, height=800):
-        self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height})
+    def __init__(self, browser, base_url, user, password, width=1280, height=800, **context_options):
+        # context_options: Playwright's, e.g. timezone_id="Asia/Tokyo", locale="en-US".
+        self.context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
+                                           **context_options)
         self.context.set_default_timeout(10_000)
         self.page = self.context.new_page()
         self.errors = []
@@ -78,5 +80,13 @@ def sign_in(browser, live_server):
         return person
 
     yield _sign_in
+    # Pages ask in the background (polls, the tab's count): leave them first, so no new
+    # request starts, and give the live server's threads a moment to finish the ones it is
+    # answering. Otherwise such a request can still hold SQLite's shared in-memory database
+    # while the test database is flushed ("database table is locked").
+    for person in people:
+        person.page.goto("about:blank")
+    if people:
+        people[0].page.wait_for_timeout(300)
     for person in people:
         person.close()

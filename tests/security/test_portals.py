@@ -224,10 +224,17 @@ def test_polls_change_nothing_but_read_marks(world):
                       ("admin", f"/admin/conversations/{pk}/messages/"), ("sarah", f"/api/conversations/{pk}/messages")]:
         client_for(world[who]).get(path, {"after": 0})
     after = Conversation.objects.get(pk=pk)
-    assert (after.status, after.updated_at, after.last_seq, after.assigned_to_id) == (
-        conversation.status, conversation.updated_at, conversation.last_seq, conversation.assigned_to_id)
+    assert (after.status, after.last_seq, after.assigned_to_id) == (
+        conversation.status, conversation.last_seq, conversation.assigned_to_id)
     assert SupportTicket.objects.get(pk=ticket.pk).updated_at == ticket.updated_at
     assert Message.objects.filter(conversation=conversation, read_at__isnull=True).count() == 0
+    # The read marks move updated_at (issue 15: the other open lists see the read), and
+    # only they do: polls that mark nothing more leave it where it is.
+    assert after.updated_at > conversation.updated_at
+    for who, path in [("john", "/portal/chat/messages/"), ("sarah", f"/staff/conversations/{pk}/messages/"),
+                      ("admin", f"/admin/conversations/{pk}/messages/"), ("sarah", f"/api/conversations/{pk}/messages")]:
+        client_for(world[who]).get(path, {"after": 0})
+    assert Conversation.objects.get(pk=pk).updated_at == after.updated_at
 
 
 # --- input on every path ---------------------------------------------------------------
