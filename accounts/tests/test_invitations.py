@@ -296,3 +296,23 @@ def test_two_quick_resends_send_only_the_newest_invitation(smtp_server, admin_us
     assert accept(Client(), link_in(message)).status_code == 302
     assert sorted(AccountEmail.objects.filter(user=nina).values_list("state", flat=True)) == [
         "sent", "skipped", "skipped"]
+
+
+@REAL_WORKER
+def test_an_invitation_task_left_running_by_a_killed_worker_is_queued_again_and_sends_once(smtp_server, admin_user):
+    import io
+
+    from django.core.management import call_command
+
+    nina = user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
+    # A worker picked the task up and died before claiming the email: the task row says
+    # RUNNING for ever and no watchdog was queued.
+    (row,) = DBTaskResult.objects.all()
+    row.claim("worker-that-was-killed")
+    call_command("notifications_recover", stdout=io.StringIO())
+    call_command("notifications_recover", stdout=io.StringIO())  # twice: nothing more
+    drain_queue()
+    time_passes()
+    drain_queue()
+    (message,) = smtp_server.to("nina@example.test")
+    assert accept(Client(), link_in(message)).status_code == 302
