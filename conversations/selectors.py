@@ -6,6 +6,7 @@ from django.http import Http404
 from designpi.validators import parse_id
 
 from .models import Conversation, Message
+from .search import search_filter
 
 
 # A page of a thread (and the most a poll returns at once): the newest this many.
@@ -38,9 +39,15 @@ def conversation_of_customer(customer) -> Conversation | None:
     return Conversation.objects.visible_to(customer).filter(customer=customer).select_related("assigned_to").first()
 
 
-def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False):
-    """Conversations ``user`` may see, newest activity first, with filters already validated."""
+def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None):
+    """Conversations ``user`` may see, newest activity first, with filters already validated.
+
+    ``search``: a conversations.search.SearchQuery (None: no search); it narrows the
+    same scoped queryset, so visibility and the other filters apply to it unchanged.
+    """
     queryset = Conversation.objects.visible_to(user)
+    if search is not None:
+        queryset = queryset.filter(search_filter(search))
     if status:
         queryset = queryset.filter(status=status)
     if source:
@@ -52,9 +59,9 @@ def conversation_list_for(user, *, status=None, source=None, assigned_to=None, u
     return queryset.select_related("customer", "lead", "assigned_to", "ticket").newest_activity_first()
 
 
-def conversation_assigned_list_for(user, *, status=None):
+def conversation_assigned_list_for(user, *, status=None, search=None):
     """The inbox: conversations assigned to ``user`` (staff, or an admin's own)."""
-    return conversation_list_for(user, status=status, assigned_to=user)
+    return conversation_list_for(user, status=status, assigned_to=user, search=search)
 
 
 def conversation_list_summary(queryset) -> tuple[int, object]:
