@@ -64,7 +64,7 @@ def _search(filters):
     search = parse_search(filters.q)
     if not search:
         raise HttpError(400, "q has no word to search for: words need at least 3 characters, and very "
-                        "common words (the, and, for…) are not searched.")
+                        "common words (the, for, with…) are not searched.")
     return search
 
 

@@ -216,12 +216,11 @@ def search_snippets(conversations, query: SearchQuery, *, messages=None) -> dict
 
 
 def _pattern(query: SearchQuery):
-    pieces = []
-    for term in query.terms:
-        if term.exact:
-            pieces.append(re.escape(term.exact))
-        pieces.extend(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])" for word in term.words)
-    return re.compile("|".join(sorted(pieces, key=len, reverse=True)), re.IGNORECASE) if pieces else None
+    # Whole terms as typed first, longest first, so "jane@example.test" is marked as one.
+    exact = sorted((term.exact for term in query.terms if term.exact), key=len, reverse=True)
+    words = sorted({word for term in query.terms for word in term.words}, key=len, reverse=True)
+    pieces = [re.escape(text) for text in exact] + [rf"(?<![^\W_]){re.escape(word)}(?![^\W_])" for word in words]
+    return re.compile("|".join(pieces), re.IGNORECASE) if pieces else None
 
 
 def highlight(text: str, query: SearchQuery, *, length: int = 160) -> SafeString:
