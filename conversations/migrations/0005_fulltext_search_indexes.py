@@ -69,4 +69,5 @@ class Migration(migrations.Migration):
         ("leads", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]
+    # Not atomic: MySQL cannot run DDL inside a transaction (its DDL commits anyway).
+    operations = [migrations.RunPython(create_indexes, drop_indexes, atomic=False, elidable=False)]
