@@ -229,9 +229,10 @@ def highlight(text: str, query: SearchQuery, *, length: int = 160) -> SafeString
     our own <mark> tags are added, so a body holding markup shows as text."""
     pattern = _pattern(query)
     matches = list(pattern.finditer(text)) if pattern else []
-    start = 0
-    if matches and matches[0].start() > length // 3:
-        start = max(0, matches[0].start() - length // 3)
+    # Start a few words before the first match, so it shows even where the list clamps
+    # the snippet to two short lines (phones).
+    lead = min(40, length // 3)
+    start = matches[0].start() - lead if matches and matches[0].start() > lead else 0
     end = min(len(text), start + length)
     out, position = ["…" if start else ""], start
     for match in matches:
