@@ -323,7 +323,8 @@ def test_mariadb_answers_from_the_fulltext_indexes(found):
     sql = queries[0]["sql"]
     assert sql.count("IN BOOLEAN MODE") == 3
     # (the logged SQL escapes the double quotes inside the literal)
-    assert """AGAINST ('+"jane" +"example" +"test" +"refund"' IN BOOLEAN MODE)""" in sql.replace("\\", "")
+    # (an email's domain is checked as typed, not asked of the index: it is in every row)
+    assert """AGAINST ('+"jane" +"refund"' IN BOOLEAN MODE)""" in sql.replace("\\", "")
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql.replace("%", "%%"))
         plan = cursor.fetchall()
