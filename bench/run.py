@@ -90,7 +90,7 @@ def measure_size(options):
         for key, label in SEARCH_ROWS:
             measured[key] = wrk.run(label, scenario.search(key), connections=1)
         if options["only_search"]:
-            return measured
+            return with_ratios(measured)
         measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
         measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
         measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
@@ -105,6 +105,10 @@ def measure_size(options):
         # stops may still be stored, so stored can exceed answered, never the reverse).
         post["lost"] = max(0, post["requests"] - post["errors"] - post["stored"])
         measured["post"]["seq_contiguous"] = scenario.hot_seq_contiguous()
+    return with_ratios(measured)
+
+
+def with_ratios(measured):
     for name, row in measured.items():
         if name not in ("queries", "floor") and "rps" in row:
             row["ratio_to_floor"] = round(row["rps"] / measured["floor"]["rps"], 3)

@@ -233,17 +233,20 @@ def _mysql_search(queryset, query, messages):
     3. Otherwise the words are rare: ask the FULLTEXT indexes for the candidate
        conversations (one UNION query, fast for rare words) and list those.
     """
-    # The ids themselves, not a time bound: with them in the message subquery too, MariaDB
-    # reads only these conversations' messages whatever plan it picks for the EXISTS.
-    # Every later query (count, page) then looks up the few matching ids by primary key.
-    window = list(queryset.order_by("-updated_at", "-id").values_list("pk", flat=True)[:RECENT_WINDOW])
-    matched = list(queryset.filter(_direct_match(query, messages, within=window), pk__in=window)
-                   .order_by().values_list("pk", flat=True))
-    if len(window) < RECENT_WINDOW:  # the whole scope is small: this is all of it
-        return queryset.filter(pk__in=matched)
-    if len(matched) >= PAGE_SIZE:
+    ordered = queryset.order_by("-updated_at", "-id")
+    larger = ordered.values_list("pk", flat=True)[RECENT_WINDOW : RECENT_WINDOW + 1].exists()
+    # The window as a derived table (MariaDB refuses LIMIT directly inside IN). It is in
+    # the message subquery too, so MariaDB reads only these conversations' messages,
+    # whatever plan it picks for the EXISTS.
+    window_sql, window_params = ordered.values_list("pk")[:RECENT_WINDOW].query.sql_with_params()
+    window = RawSQL(f"SELECT * FROM ({window_sql}) AS search_window", window_params)
+    recent = queryset.filter(_direct_match(query, messages, within=window), pk__in=window)
+    if not larger:  # the whole scope fits in the window: this is all of it
+        return recent
+    # Stops at a page's worth: for common words after a few dozen conversations.
+    if len(recent.order_by().values_list("pk", flat=True)[:PAGE_SIZE]) >= PAGE_SIZE:
         query.recent_only = True
-        return queryset.filter(pk__in=matched)
+        return recent
     candidates = _mysql_candidates(query, messages)
     if len(candidates) > CANDIDATE_LIMIT:  # rare in the newest, common in older ones
         return queryset.filter(search_filter(query, messages=messages))
@@ -264,7 +267,7 @@ def _word_condition(field: str, term: Term) -> Q:
 
 
 def _direct_match(query: SearchQuery, messages, *, within) -> Q:
-    """The search as a condition on the conversations ``within`` (ids), read row by row
+    """The search as a condition on the conversations ``within`` (a subquery), read row by row
     (no full-text index)."""
     messages = Message.objects.all() if messages is None else messages
     in_message = Q()
