@@ -27,16 +27,16 @@ def _sqlite_create(table, fts, columns):
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
     return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', "
-        "tokenize='unicode61 remove_diacritics 2')",
-        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
-        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END",
+        (f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', "
+         "tokenize='unicode61 remove_diacritics 2')"),
+        (f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+         f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END"),
+        (f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+         f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END"),
         # Only when an indexed column changes: a user's last_login is not a reason to reindex.
-        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {cols} ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
-        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
+        (f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {cols} ON {table} BEGIN "
+         f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+         f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END"),
         f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
     ]
 

@@ -172,7 +172,7 @@ def test_staff_find_only_their_own(found):
 def test_combines_with_filters_newest_first(found):
     admin = found["admin"]
     conversation_set_status(actor=admin, conversation=found["johns"], status=Status.PENDING)
-    assert [c.pk for c in search(admin, "hello")][0] == found["johns"].pk  # changed last
+    assert search(admin, "hello").first().pk == found["johns"].pk  # changed last
     assert ids(search(admin, "hello", status=Status.PENDING)) == {found["johns"].pk}
     assert ids(search(admin, "hello", unassigned=True)) == {found["alices"].pk}
     assert ids(search(admin, "hello", assigned_to=found["mike"])) == {found["janes"].pk}

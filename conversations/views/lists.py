@@ -41,7 +41,7 @@ def list_rows(viewer, conversations, *, search=None) -> list[dict]:
     return [
         {
             "conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk),
-            "snippet": found[c.pk] if c.pk in found else None,
+            "snippet": found.get(c.pk),
             "snippet_html": highlight(found[c.pk].body, search) if c.pk in found else None,
         }
         for c in conversations
