@@ -35,6 +35,11 @@ def argument_parser():
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--pollers", type=int, default=200, help="distinct customers whose polls are replayed")
     parser.add_argument("--database-url", default=None, help="benchmark database URL (default: <configured>_bench)")
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="keep the benchmark database and the data already generated in it (generate only "
+                             "what a size still lacks): a seeded 100,000 is reused instead of made again")
+    parser.add_argument("--only-search", action="store_true",
+                        help="measure only the floor and the search rows (issue 13)")
     parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
     live = parser.add_argument_group(
         "live updates (issue 10)",
@@ -64,8 +69,11 @@ def launch(options):
     """Make the benchmark database, empty, and run the measuring child on it."""
     url = options["database_url"] or bench_database_url()
     vendor = "mysql" if url.startswith("mysql") else "sqlite"
-    recreate_database(url)
-    print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
+    if options["reuse_database"]:
+        print(f"Benchmark database: {redact(url)} (reused as it is)", flush=True)
+    else:
+        recreate_database(url)
+        print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
     env = {**os.environ, CHILD_FLAG: "1", "DATABASE_URL": url, **server_environment()}
     argv = [sys.executable, "-m", "bench", *child_arguments(options, vendor)]
     result = subprocess.run(argv, cwd=ROOT, env=env)
@@ -95,6 +103,8 @@ def child_arguments(options, vendor):
     for name in ("messages", "duration", "connections", "workers", "threads", "pollers"):
         argv += [f"--{name}", str(options[name])]
     argv += ["--worker-class", options["worker_class"]]
+    if options["only_search"]:
+        argv += ["--only-search"]
     if options["live"]:
         argv += ["--live", "--live-parts", options["live_parts"]]
         for name in ("live_messages", "streams", "idle_seconds"):

@@ -19,9 +19,12 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection
 
+from accounts.models import User
 from bench import server
 from bench.database import analyse
+from bench.launch import BenchError
 from bench.scenario import Scenario
+from conversations.demo import SCALE_EMAIL_DOMAIN
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = server.ROOT / "bench-results"
@@ -45,9 +48,12 @@ def run(options):
 
     results = {"machine": machine, "options": {k: options[k] for k in (
         "messages", "duration", "connections", "workers", "worker_class", "threads", "pollers")}, "sizes": {}}
-    made = 0
+    # Generated conversations already there (--reuse-database keeps a seeded database).
+    made = User.objects.filter(email__endswith="@" + SCALE_EMAIL_DOMAIN).count()
     for size in sizes:
-        print(f"\n== {size:,} conversations: generating data…", flush=True)
+        if made > size:
+            raise BenchError(f"the database already holds {made:,} generated conversations, more than {size:,}")
+        print(f"\n== {size:,} conversations: generating {size - made:,} more…", flush=True)
         started = time.monotonic()
         with open(os.devnull, "w") as quiet:
             call_command("seed_demo", force=True, scale=size - made, messages=options["messages"], stdout=quiet)
@@ -69,6 +75,15 @@ def save_results(results, options, *, table: str, kind: str = "") -> None:
     print(f"\nRaw results: {path}")
 
 
+SEARCH_ROWS = [
+    ("list_single", "admin list without search (the baseline)"),
+    ("search_rare", 'search, a rare word ("chargeback")'),
+    ("search_common", 'search, a common word ("order")'),
+    ("search_name", 'search, a name ("Jane Smith")'),
+    ("search_email", "search, an email address"),
+]
+
+
 def measure_size(options):
     scenario = Scenario.build(pollers=options["pollers"])
     measured = {"queries": scenario.count_queries()}
@@ -76,6 +91,11 @@ def measure_size(options):
         time.sleep(1.0)  # let every worker boot
         wrk = Wrk(port, options)
         measured["floor"] = wrk.run("floor", scenario.floor())
+        # Searches: one request at a time (a single connection), so p50 is one request's latency.
+        for key, label in SEARCH_ROWS:
+            measured[key] = wrk.run(label, scenario.search(key), connections=1)
+        if options["only_search"]:
+            return with_ratios(measured)
         measured["idle_poll"] = wrk.run("idle poll", scenario.idle_polls())
         measured["raw_poll"] = wrk.run("reference: raw-SQL idle poll", scenario.raw_polls())
         measured["poll_one"] = wrk.run("poll with one message", scenario.polls_with_one_message())
@@ -92,6 +112,10 @@ def measure_size(options):
         # stops may still be stored, so stored can exceed answered, never the reverse).
         post["lost"] = max(0, post["requests"] - post["errors"] - post["stored"])
         measured["post"]["seq_contiguous"] = scenario.hot_seq_contiguous()
+    return with_ratios(measured)
+
+
+def with_ratios(measured):
     for name, row in measured.items():
         if name not in ("queries", "floor") and "rps" in row:
             row["ratio_to_floor"] = round(row["rps"] / measured["floor"]["rps"], 3)
@@ -117,7 +141,7 @@ class Wrk:
                 handle.write("\t".join(line) + "\n")
             requests_file = handle.name
         # A short warm-up, then the measured run.
-        argv = ["wrk", "-t", "2", "-c", str(connections), "--latency", "-s", str(BENCH_DIR / "requests.lua"),
+        argv = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "--latency", "-s", str(BENCH_DIR / "requests.lua"),
                 f"http://127.0.0.1:{self.port}/"]
         env = {**os.environ, "BENCH_REQUESTS": requests_file}
         if warm_up:
@@ -174,11 +198,14 @@ def render_table(results):
         ("earlier_page", "earlier page (?before=) of a 10,000-message thread"),
         ("attention", "the tab's count (staff attention)"),
         ("post", "post into one conversation (16 senders)"),
+        *[(key, f"{label}, 1 connection") for key, label in SEARCH_ROWS],
     ]
     out = ["| conversations | what | req/s | ×floor | p50 ms | p99 ms | queries | errors |",
            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for size, measured in results["sizes"].items():
         for key, label in rows:
+            if key not in measured:  # --only-search
+                continue
             row = measured[key]
             queries = measured["queries"].get(key, {}).get("queries", "–")
             ratio = row.get("ratio_to_floor", 1.0 if key == "floor" else "–")
@@ -191,7 +218,9 @@ def render_table(results):
     if len(sizes) >= 2:
         small, large = results["sizes"][sizes[0]], results["sizes"][sizes[-1]]
         out.append("")
-        for key in ("admin_list", "staff_list", "detail"):
+        for key in ("admin_list", "staff_list", "detail", *(key for key, _label in SEARCH_ROWS)):
+            if key not in small:
+                continue
             slowdown = small[key]["rps"] / large[key]["rps"] if large[key]["rps"] else float("inf")
             out.append(f"- {key}: {slowdown:.2f}× slower at {int(sizes[-1]):,} than at {int(sizes[0]):,} conversations")
     return "\n".join(out)

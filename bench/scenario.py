@@ -6,6 +6,7 @@ Each request list is lines for bench/requests.lua:
 
 import json
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -94,6 +95,24 @@ class Scenario:
         """The tab's count (staff: assigned conversations with unread customer messages)."""
         return [("GET", "/staff/attention/", self.cookie(self.staff), "", "")]
 
+    # The searches (issue 13): in the generated messages "order" is in 3 of 8 and
+    # "chargeback" in one message of every 1,000th conversation (conversations/demo.py);
+    # the name and the email are of one demo customer and one generated customer.
+    SEARCHES = {
+        "search_rare": "chargeback",
+        "search_common": "order",
+        "search_name": "Jane Smith",
+        "search_email": "customer0000500@scale.designpi.test",
+    }
+
+    def search_path(self, key):
+        if key == "list_single":  # the same page without a search, for comparison
+            return "/admin/conversations/"
+        return "/admin/conversations/?" + urlencode({"q": self.SEARCHES[key]})
+
+    def search(self, key):
+        return [("GET", self.search_path(key), self.cookie(self.admin), "", "")]
+
     def posts(self):
         lines = []
         for sender in self.senders:
@@ -131,6 +150,8 @@ class Scenario:
             "detail": count(self.admin, f"/admin/conversations/{first.pk}/"),
             "earlier_page": count(self.admin, f"/admin/conversations/{self.long.pk}/messages/?before=5000"),
             "attention": count(self.staff, "/staff/attention/"),
+
+            **{key: count(self.admin, self.search_path(key)) for key in ("list_single", *self.SEARCHES)},
         }
 
 

@@ -23,6 +23,7 @@ from designpi.api_common import (
 )
 
 from .models import Conversation
+from .search import highlight, parse_search, search_snippets
 from .schemas import (
     AdminConversationQuery,
     ConversationListOut,
@@ -56,12 +57,31 @@ from .services import (
 router = Router(tags=["conversations"])
 
 
-def _conversation_page(viewer, queryset, page) -> dict:
+def _search(filters):
+    """The validated ?q= as a SearchQuery, None without one; 400 when nothing in it can be searched."""
+    if not filters.q or not filters.q.strip():
+        return None
+    search = parse_search(filters.q)
+    if not search:
+        raise HttpError(400, "q has no word to search for: words need at least 3 characters, and very "
+                        "common words (the, for, with…) are not searched.")
+    return search
+
+
+def _conversation_page(viewer, queryset, page, *, search=None) -> dict:
     # The same capped count as the HTML lists: above LIST_COUNT_CAP it says "more".
     count, _latest = conversation_list_summary(queryset)
     rows = list(queryset[page.offset : page.offset + page.limit])
     unread = unread_counts_for(viewer, rows)
-    return {"items": [conversation_out(row, unread_count=unread.get(row.pk, 0)) for row in rows], "count": count}
+    found = search_snippets(rows, search) if search else {}
+    items = [
+        conversation_out(
+            row, unread_count=unread.get(row.pk, 0),
+            snippet=highlight(found[row.pk].body, search) if row.pk in found else None,
+        )
+        for row in rows
+    ]
+    return {"items": items, "count": count}
 
 
 def _conversation_detail(viewer, pk) -> dict:
@@ -79,16 +99,18 @@ def _conversation_detail(viewer, pk) -> dict:
 )
 def admin_conversation_list(request, filters: Query[AdminConversationQuery]):
     """Every conversation, newest activity first; filter by `status`, `source` and
-    `assigned_to` (a team member's id or `unassigned`)."""
+    `assigned_to` (a team member's id or `unassigned`), search with `q`."""
     assigned_to = filters.assigned_to
+    search = _search(filters)
     queryset = conversation_list_for(
         request.auth,
         status=filters.status,
         source=filters.source,
         assigned_to=None if assigned_to in (None, "unassigned") else int(assigned_to),
         unassigned=assigned_to == "unassigned",
+        search=search,
     )
-    return _conversation_page(request.auth, queryset, filters)
+    return _conversation_page(request.auth, queryset, filters, search=search)
 
 
 @router.patch(
@@ -124,9 +146,10 @@ def admin_conversation_update(request, payload: ConversationPatchIn):
     summary="The caller's assigned conversations (staff, admin)",
 )
 def staff_conversation_list(request, filters: Query[StaffConversationQuery]):
-    """Conversations assigned to the caller, newest activity first; filter by `status`."""
-    queryset = conversation_assigned_list_for(request.auth, status=filters.status)
-    return _conversation_page(request.auth, queryset, filters)
+    """Conversations assigned to the caller, newest activity first; filter by `status`, search with `q`."""
+    search = _search(filters)
+    queryset = conversation_assigned_list_for(request.auth, status=filters.status, search=search)
+    return _conversation_page(request.auth, queryset, filters, search=search)
 
 
 @router.get(

@@ -100,6 +100,30 @@ def _seed_conversation(spec, *, users, leads, admin, report) -> None:
         conversation_set_status(actor=admin, conversation=conversation, status=spec["status"])
 
 
+# Generated messages read like support chat, so the search benchmark has common words
+# ("order" is in a third of them), and one rare word ("chargeback") in message 2 of
+# every 1,000th conversation. Chosen by id, not by the random generator, so adding
+# them changed none of the other generated values.
+GENERATED_TOPICS = (
+    "my order has not arrived yet",
+    "the invoice total looks wrong",
+    "how do I change my password",
+    "the parcel arrived damaged",
+    "can I get a refund for my order",
+    "the tracking link shows nothing",
+    "please update my delivery address",
+    "where is my order",
+)
+RARE_WORD = "chargeback"
+
+
+def _generated_body(conversation_pk: int, seq: int) -> str:
+    topic = GENERATED_TOPICS[(conversation_pk + seq) % len(GENERATED_TOPICS)]
+    if seq == 2 and conversation_pk % 1000 == 0:
+        topic = f"I have opened a {RARE_WORD} with my bank"
+    return f"Generated message {seq} in conversation {conversation_pk}: {topic}."
+
+
 def seed_scale(count: int, *, messages_per_conversation: int = 10, batch_size: int = 1000, progress=None) -> int:
     """Add ``count`` generated customers, each with one conversation, messages and a ticket.
 
@@ -145,7 +169,7 @@ def seed_scale(count: int, *, messages_per_conversation: int = 10, batch_size: i
                         conversation=conversation,
                         sender=conversation.customer if from_customer or conversation.assigned_to_id is None else conversation.assigned_to,
                         from_participant=from_customer or conversation.assigned_to_id is None,
-                        body=f"Generated message {seq} in conversation {conversation.pk}.",
+                        body=_generated_body(conversation.pk, seq),
                         seq=seq,
                         created_at=start_at + timedelta(minutes=seq),
                         read_at=None if seq == messages_per_conversation else start_at + timedelta(minutes=seq),

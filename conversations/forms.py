@@ -11,6 +11,7 @@ from accounts.models import User
 from designpi.http import MAX_INT, PageForm
 
 from .models import Source, Status
+from .search import MAX_QUERY_LENGTH, parse_search
 from .services import message_clean_body
 
 UNASSIGNED = "unassigned"
@@ -97,13 +98,27 @@ class AssignForm(forms.Form):
 
 
 class InboxFilterForm(PageForm):
-    """The staff inbox: ?status=&page="""
+    """The staff inbox: ?q=&status=&page=
 
+    ``q`` is cleaned into a conversations.search.SearchQuery (None when empty): plain
+    words, whatever was typed; only an over-long text is refused.
+    """
+
+    q = forms.CharField(
+        label="Search", required=False, max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words, a name, an email…", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(label="Status", choices=[("", "All statuses"), *Status.choices], required=False)
+
+    field_order = ["q", "status", "page"]
+
+    def clean_q(self):
+        text = self.cleaned_data["q"]
+        return parse_search(text) if text else None
 
 
 class ConsoleFilterForm(InboxFilterForm):
-    """The admin list: ?status=&source=&assigned_to=<id|unassigned>&page=
+    """The admin list: ?q=&status=&source=&assigned_to=<id|unassigned>&page=
 
     The assignee choices come from the team list the page loads anyway (one query
     for the filter and every row's "Assign to" control).
@@ -112,7 +127,7 @@ class ConsoleFilterForm(InboxFilterForm):
     source = forms.ChoiceField(label="Source", choices=[("", "All sources"), *Source.choices], required=False)
     assigned_to = forms.ChoiceField(label="Assignee", required=False)
 
-    field_order = ["status", "source", "assigned_to", "page"]
+    field_order = ["q", "status", "source", "assigned_to", "page"]
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)

@@ -55,6 +55,12 @@ class ConversationOut(Schema):
     unread_count: int = Field(description="Messages from the other side not yet read by the caller's side.")
     last_message_at: datetime | None
     ticket: TicketOut | None
+    snippet: str | None = Field(
+        None,
+        description="Only with `q`: the newest matching message, cut to about 160 characters, as HTML: "
+        "its text escaped, each match wrapped in <mark>…</mark>. Null when `q` is not given or only the "
+        "participant's name, email or company matched.",
+    )
 
 
 class ConversationListOut(Schema):
@@ -107,7 +113,18 @@ class ConversationPatchIn(Schema):
     status: Status = Field(None, description="The new status. Leave the key out to keep it.")
 
 
-class AdminConversationQuery(PageQuery):
+SEARCH_DESCRIPTION = (
+    "Search words: conversations where one message contains them all, or the participant's name, email "
+    "and company do. Plain words only: quotes, operators and punctuation are not syntax. Words under 3 "
+    "characters and very common words are ignored; a `q` with nothing left to search answers 400."
+)
+
+
+class SearchQueryParam(PageQuery):
+    q: str | None = Field(None, max_length=200, description=SEARCH_DESCRIPTION)
+
+
+class AdminConversationQuery(SearchQueryParam):
     status: Status | None = None
     source: Source | None = None
     assigned_to: Annotated[str, Field(pattern=ASSIGNED_TO_PATTERN)] | None = Field(
@@ -122,7 +139,7 @@ class AdminConversationQuery(PageQuery):
         return value
 
 
-class StaffConversationQuery(PageQuery):
+class StaffConversationQuery(SearchQueryParam):
     status: Status | None = None
 
 
@@ -159,7 +176,7 @@ def ticket_out(conversation) -> dict | None:
     return {"id": ticket.pk, "status": ticket.status, "priority": ticket.priority}
 
 
-def conversation_out(conversation, *, unread_count: int) -> dict:
+def conversation_out(conversation, *, unread_count: int, snippet: str | None = None) -> dict:
     return {
         "id": conversation.pk,
         "status": conversation.status,
@@ -170,6 +187,7 @@ def conversation_out(conversation, *, unread_count: int) -> dict:
         "unread_count": unread_count,
         "last_message_at": conversation.last_message_at,
         "ticket": ticket_out(conversation),
+        "snippet": snippet,
     }
 
 

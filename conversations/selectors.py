@@ -6,6 +6,7 @@ from django.http import Http404
 from designpi.validators import parse_id
 
 from .models import Conversation, Message, visibility_q
+from .search import search_conversations
 
 
 # A page of a thread (and the most a poll returns at once): the newest this many.
@@ -40,8 +41,12 @@ def conversation_of_customer(customer) -> Conversation | None:
     return Conversation.objects.visible_to(customer).filter(customer=customer).select_related("assigned_to").first()
 
 
-def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False):
-    """Conversations ``user`` may see, newest activity first, with filters already validated."""
+def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None):
+    """Conversations ``user`` may see, newest activity first, with filters already validated.
+
+    ``search``: a conversations.search.SearchQuery (None: no search); it narrows the
+    same scoped queryset, so visibility and the other filters apply to it unchanged.
+    """
     queryset = Conversation.objects.visible_to(user)
     if status:
         queryset = queryset.filter(status=status)
@@ -51,12 +56,15 @@ def conversation_list_for(user, *, status=None, source=None, assigned_to=None, u
         queryset = queryset.filter(assigned_to__isnull=True)
     elif assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
+    if search is not None:
+        # Reads the database on MariaDB to choose its plan (conversations/search.py).
+        queryset = search_conversations(queryset, search)
     return queryset.select_related("customer", "lead", "assigned_to", "ticket").newest_activity_first()
 
 
-def conversation_assigned_list_for(user, *, status=None):
+def conversation_assigned_list_for(user, *, status=None, search=None):
     """The inbox: conversations assigned to ``user`` (staff, or an admin's own)."""
-    return conversation_list_for(user, status=status, assigned_to=user)
+    return conversation_list_for(user, status=status, assigned_to=user, search=search)
 
 
 def conversation_list_summary(queryset) -> tuple[int, object]:

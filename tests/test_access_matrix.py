@@ -35,6 +35,9 @@ PLAYED_BY = {"anonymous": "anonymous", "customer": "john", "other_customer": "ja
 OWN_CONVERSATION = {"customer": "johns", "other_customer": "janes", "staff": "johns",
                     "other_staff": "janes", "admin": "johns"}
 MISSING_ID = 987654321
+# The lists' search (issue 13): the same roles; what each finds is tested in
+# conversations/tests/test_search.py.
+SEARCH = {"q": "hello jane"}
 # Django's admin site generates a route per model and action; its own permission
 # check (User.is_staff, true for active admins only) guards them all alike.
 DJANGO_ADMIN_PREFIX = "django-admin/"
@@ -118,8 +121,8 @@ ROUTES = {
     "portal/attention/": [Call("GET", customers(200)), Call("POST", everyone(405))],
     # Staff inbox
     "staff/": [Call("GET", team(302))],
-    "staff/conversations/": [Call("GET", team(200))],
-    "staff/conversations/rows/": [Call("GET", team(200))],
+    "staff/conversations/": [Call("GET", team(200)), Call("GET", team(200), data=SEARCH)],
+    "staff/conversations/rows/": [Call("GET", team(200)), Call("GET", team(200), data=SEARCH)],
     "staff/conversations/<int:pk>/": [Call("GET", staff_thread(200))],
     "staff/conversations/<int:pk>/messages/": [Call("GET", staff_thread(200), data={"after": 0})],
     "staff/conversations/<int:pk>/reply/": [Call("POST", staff_thread(302), data=MESSAGE),
@@ -130,8 +133,8 @@ ROUTES = {
     "staff/attention/": [Call("GET", team(200)), Call("POST", everyone(405))],
     # Admin console
     "admin/": [Call("GET", admins(302))],
-    "admin/conversations/": [Call("GET", admins(200))],
-    "admin/conversations/rows/": [Call("GET", admins(200))],
+    "admin/conversations/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
+    "admin/conversations/rows/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
     "admin/conversations/<int:pk>/": [Call("GET", admins(200))],
     "admin/conversations/<int:pk>/messages/": [Call("GET", admins(200), data={"after": 0})],
     "admin/conversations/<int:pk>/reply/": [Call("POST", admins(302), data=MESSAGE),
@@ -171,11 +174,13 @@ ROUTES = {
     "api/docs": [Call("GET", everyone(200))],
     "api/admin/conversations": [
         Call("GET", admins(200, anonymous=401)),
+        Call("GET", admins(200, anonymous=401), data=SEARCH),
         Call("PATCH", admins(200, anonymous=401), data={"conversation_id": "conversation", "status": "PENDING"},
              json=True),
     ],
     "api/admin/staff": [Call("GET", admins(200, anonymous=401))],
-    "api/staff/conversations": [Call("GET", team(200, anonymous=401))],
+    "api/staff/conversations": [Call("GET", team(200, anonymous=401)),
+                                Call("GET", team(200, anonymous=401), data=SEARCH)],
     "api/portal/conversation": [Call("GET", customers(200, anonymous=401))],
     "api/conversations/<int:conversation_id>/messages": [
         Call("GET", api_thread(200)),

@@ -43,16 +43,19 @@ def _console_list(request):
         source=data["source"] or None,
         assigned_to=None if isinstance(assignee, str) else assignee,
         unassigned=assignee == UNASSIGNED,
+        search=data["q"],
     )
     count, stamp = lists.list_stamp(queryset)
     return form, queryset, count, stamp
 
 
 def _list_context(request, form, queryset, count, stamp) -> dict:
-    page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
     data = form.cleaned_data
+    search = data["q"]
+    page, rows = lists.list_page(request.user, queryset, count=count, page_number=data["page"], search=search)
     assignee = data["assigned_to"]
     filters = {
+        "q": search.text if search else "",
         "status": data["status"],
         "source": data["source"],
         "assigned_to": assignee if isinstance(assignee, str) else str(assignee.pk),
@@ -61,6 +64,7 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
     return {
         "form": form,
         "page": page,
+        "search": search,
         # The team list the filter loaded is every row's "Assign to" options too (one query).
         **team.console_row_context(rows, team=form.team),
         "filter_query": urlencode(filters),

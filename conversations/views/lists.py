@@ -8,6 +8,7 @@ from django.shortcuts import render
 from designpi.http import LIST_PAGE_SIZE, bad_request
 
 from ..forms import ListPollForm
+from ..search import highlight, search_snippets
 from ..selectors import LIST_COUNT_CAP, conversation_list_summary, last_messages_for, unread_counts_for
 
 
@@ -23,21 +24,28 @@ def list_stamp(queryset) -> tuple[int, str]:
     return count, f"{count}-{latest.timestamp() if latest else 0}"
 
 
-def list_page(viewer, queryset, *, count, page_number):
-    """One page of conversations with unread counts and previews (three queries)."""
+def list_page(viewer, queryset, *, count, page_number, search=None):
+    """One page of conversations with unread counts and previews (three queries; a
+    search adds one for the matching messages' snippets)."""
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
     paginator.count = min(count, LIST_COUNT_CAP)  # already counted by list_stamp
     paginator.more_than_counted = count > LIST_COUNT_CAP
     page = paginator.get_page(page_number)
-    return page, list_rows(viewer, list(page.object_list))
+    return page, list_rows(viewer, list(page.object_list), search=search)
 
 
-def list_rows(viewer, conversations) -> list[dict]:
-    """Each conversation with its unread count and newest message (two queries)."""
+def list_rows(viewer, conversations, *, search=None) -> list[dict]:
+    """Each conversation with its unread count and newest message (two queries), and
+    for a search the newest matching message, escaped, matches marked (one more)."""
     unread = unread_counts_for(viewer, conversations)
     last = last_messages_for(conversations)
+    found = search_snippets(conversations, search) if search else {}
     return [
-        {"conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk)}
+        {
+            "conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk),
+            "snippet": found.get(c.pk),
+            "snippet_html": highlight(found[c.pk].body, search) if c.pk in found else None,
+        }
         for c in conversations
     ]
 

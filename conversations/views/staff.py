@@ -29,18 +29,21 @@ def _inbox(request):
     form = InboxFilterForm(request.GET)
     if not form.is_valid():
         return form, None, 0, ""
-    queryset = conversation_assigned_list_for(request.user, status=form.cleaned_data["status"] or None)
+    data = form.cleaned_data
+    queryset = conversation_assigned_list_for(request.user, status=data["status"] or None, search=data["q"])
     count, stamp = lists.list_stamp(queryset)
     return form, queryset, count, stamp
 
 
 def _list_context(request, form, queryset, count, stamp) -> dict:
-    page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"])
-    filters = {"status": form.cleaned_data["status"]}
+    search = form.cleaned_data["q"]
+    page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"], search=search)
+    filters = {"q": search.text if search else "", "status": form.cleaned_data["status"]}
     return {
         "form": form,
         "page": page,
         "rows": rows,
+        "search": search,
         "filter_query": urlencode({k: v for k, v in filters.items() if v}),
         "poll_url": reverse("staff:conversation_rows") + "?" + urlencode({**filters, "page": page.number, "stamp": stamp}),
     }

@@ -194,6 +194,7 @@ def test_answers_carry_only_documented_fields(world):
     assert set(listing) == {"items", "count"}
     assert set(item) == {
         "id", "status", "source", "customer", "lead", "assigned_to", "unread_count", "last_message_at", "ticket",
+        "snippet",  # issue 13: null without q (docs/API.md)
     }
     assert set(item["customer"]) == {"id", "name", "email"}
     assert set(item["assigned_to"]) == {"id", "name", "email"}
