@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import admin_required
@@ -110,5 +111,5 @@ def conversation_bulk(request):
     except ValidationError as error:
         return invalid_change(" ".join(error.messages))
     level = messages.WARNING if result.failed else messages.SUCCESS
-    messages.add_message(request, level, f"{form.describe().capitalize()}: {result.summary()}")
+    messages.add_message(request, level, f"{capfirst(form.describe())}: {result.summary()}")
     return redirect(selection.list_url())
