@@ -293,7 +293,7 @@ class BulkResult:
 
 
 def conversation_bulk_apply(
-    *, actor: User, ids, assignee=KEEP, status: str | None = None, unchanged_since=None, still_matches=None
+    *, actor: User, ids, assignee=KEEP, status: str | None = None, unchanged_since=None, within=None
 ) -> BulkResult:
     """Assign (or unassign, ``assignee=None``) and/or set the status of many conversations.
 
@@ -303,8 +303,8 @@ def conversation_bulk_apply(
     together or not at all (SECURITY_CASES 41). The target is checked once up front
     (ValidationError: nothing changes). A conversation is refused, and reported with the
     reason, when it is gone or not visible to ``actor``, when it changed after
-    ``unchanged_since`` (the moment the admin looked), or when ``still_matches(locked)``
-    (the filters an "all matching" selection was made with) no longer holds for it.
+    ``unchanged_since`` (the moment the admin looked), or when it is no longer in
+    ``within`` (the filtered queryset an "all matching" selection was made from).
     """
     if not actor.is_admin:
         raise PermissionDenied("Only admins can change conversations in bulk.")
@@ -327,7 +327,7 @@ def conversation_bulk_apply(
     for pk in ids:
         try:
             outcome = _bulk_apply_one(actor=actor, pk=pk, assignee=assignee, status=status,
-                                      unchanged_since=unchanged_since, still_matches=still_matches)
+                                      unchanged_since=unchanged_since, within=within)
         except Conversation.DoesNotExist:
             outcome = "no longer exists"
         except (ValidationError, PermissionDenied) as error:
@@ -350,7 +350,7 @@ def conversation_bulk_apply(
     return result
 
 
-def _bulk_apply_one(*, actor, pk, assignee, status, unchanged_since, still_matches):
+def _bulk_apply_one(*, actor, pk, assignee, status, unchanged_since, within):
     """True changed, False already so, or the reason (str) it was left alone."""
     with transaction.atomic():
         # The same lock conversation_assign / conversation_set_status take next (a
@@ -358,7 +358,7 @@ def _bulk_apply_one(*, actor, pk, assignee, status, unchanged_since, still_match
         locked = Conversation.objects.select_for_update().visible_to(actor).get(pk=pk)
         if unchanged_since is not None and locked.updated_at > unchanged_since:
             return "changed after you looked; check it and try again"
-        if still_matches is not None and not still_matches(locked):
+        if within is not None and not within.filter(pk=pk).exists():
             return "no longer matches the filters"
         before = (locked.assigned_to_id, locked.status)
         if assignee is not KEEP:

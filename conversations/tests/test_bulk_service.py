@@ -93,7 +93,7 @@ class TestBulkApply:
     def test_no_longer_matching_the_filters_is_refused(self, admin_user, mike, three):
         conversation_set_status(actor=admin_user, conversation=three[0], status=Status.CLOSED)
         result = conversation_bulk_apply(actor=admin_user, ids=[c.pk for c in three], assignee=mike,
-                                         still_matches=lambda c: c.status == Status.OPEN)
+                                         within=Conversation.objects.filter(status=Status.OPEN))
         assert result.failed == [(three[0].pk, "no longer matches the filters")]
         assert state(three[0])[0] is None
 

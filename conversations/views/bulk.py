@@ -45,12 +45,6 @@ class Selection:
     def count(self) -> int:
         return len(self.ids)
 
-    def still_matches(self):
-        """For "all matching": re-checked under each conversation's lock."""
-        if self.queryset is None:
-            return None
-        return lambda locked: self.queryset.filter(pk=locked.pk).exists()
-
     def list_url(self) -> str:
         query = urlencode({key.removeprefix("filter-"): value for key, value in self.filters.items()})
         return reverse("console:conversation_list") + (f"?{query}" if query else "")
@@ -106,7 +100,7 @@ def conversation_bulk(request):
     try:
         result = conversation_bulk_apply(
             actor=request.user, ids=selection.ids, assignee=data["assignee"], status=data["status"] or None,
-            unchanged_since=data["as_of"], still_matches=selection.still_matches(),
+            unchanged_since=data["as_of"], within=selection.queryset,
         )
     except ValidationError as error:
         return invalid_change(" ".join(error.messages))
