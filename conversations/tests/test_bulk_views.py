@@ -105,7 +105,7 @@ class TestApply:
         Conversation.objects.filter(pk=five[1].pk).update(updated_at=looked + timedelta(seconds=5))
         response = as_user(admin_user).post(APPLY, {"ids": [c.pk for c in five], "status": "CLOSED",
                                                     "as_of": looked.isoformat()})
-        message = [str(m) for m in get_messages(response.wsgi_request)][0]
+        message = str(next(iter(get_messages(response.wsgi_request))))
         assert message == (f"Set the status to Closed: 4 changed. 1 could not: #{five[1].pk} changed after you "
                            "looked; check it and try again.")
         assert assignees(five)[five[1].pk][2:] == (Status.OPEN, Status.OPEN)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conversations.models import Conversation, Status
+from conversations.models import Conversation
 from tests.api.client import api_client, call
 from tests.factories import CustomerFactory, StaffFactory
 
