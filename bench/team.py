@@ -55,7 +55,9 @@ def run_team(options):
     print(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}", flush=True)
     results = {"machine": machine, "conversations": Conversation.objects.count(),
                "options": {k: options[k] for k in ("duration", "connections", "workers", "worker_class", "threads")},
-               "baseline_tree": options["baseline_tree"], "teams": {}}
+               "baseline_tree": options["baseline_tree"], "teams": {},
+               # Other work on the machine shows here (the 2 cores are shared): 1/5/15-minute load.
+               "load_before": [round(x, 2) for x in os.getloadavg()]}
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM conversations_message")
         results["messages"] = cursor.fetchone()[0]
@@ -85,6 +87,7 @@ def run_team(options):
                 row["baseline_load"] = old.run("before: admin list, loaded", lines)
             results["teams"][team_size] = row
         results["bulk"] = bulk_assign(port, admin)
+    results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     save_results(results, options, table=render_team_table(results), kind="-team")
 
 
@@ -154,7 +157,8 @@ def ratio(a, b) -> str:
 
 
 def render_team_table(results):
-    out = [f"{results['conversations']:,} conversations, {results['messages']:,} messages.", "",
+    out = [f"{results['conversations']:,} conversations, {results['messages']:,} messages; load average "
+           f"{'/'.join(map(str, results['load_before']))} before, {'/'.join(map(str, results['load_after']))} after.", "",
            "| team | code | one request p50 ms | req/s (16 conn.) | ×floor | p50 ms | p99 ms | queries | errors |",
            "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for team, row in results["teams"].items():
