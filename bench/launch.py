@@ -44,6 +44,8 @@ def argument_parser():
         "and one bulk assignment of 500 conversations")
     team.add_argument("--team", action="store_true", help="measure the admin list per team size and a bulk assign")
     team.add_argument("--team-sizes", default="3,60", help="active team members (admins and staff) (default 3,60)")
+    team.add_argument("--rounds", type=int, default=3,
+                      help="interleaved rounds over team sizes (and the baseline); medians reported (default 3)")
     team.add_argument("--baseline-tree", default=None,
                       help="also serve this checkout of older code on the same database and measure it alike")
     live = parser.add_argument_group(
@@ -101,7 +103,7 @@ def child_arguments(options, vendor):
         argv += [f"--{name}", str(options[name])]
     argv += ["--worker-class", options["worker_class"]]
     if options["team"]:
-        argv += ["--team", "--team-sizes", options["team_sizes"]]
+        argv += ["--team", "--team-sizes", options["team_sizes"], "--rounds", str(options["rounds"])]
         if options["baseline_tree"]:
             argv += ["--baseline-tree", os.path.abspath(options["baseline_tree"])]
     if options["live"]:

@@ -131,6 +131,7 @@ class Wrk:
             "rps": round(stats["requests"] / seconds, 1),
             "p50_ms": round(stats["p50_us"] / 1000, 2),
             "p99_ms": round(stats["p99_us"] / 1000, 2),
+            "min_ms": round(stats.get("min_us", 0) / 1000, 2),
             "requests": stats["requests"],
             "errors": errors,
         }

@@ -17,6 +17,7 @@ every ticket's assignee is its conversation's.
 import contextlib
 import json
 import os
+import statistics
 import time
 import urllib.request
 from pathlib import Path
@@ -54,7 +55,7 @@ def run_team(options):
     machine = machine_description(connection)
     print(f"Machine: {machine['cpu']} ({machine['cores']} cores), {machine['database']}", flush=True)
     results = {"machine": machine, "conversations": Conversation.objects.count(),
-               "options": {k: options[k] for k in ("duration", "connections", "workers", "worker_class", "threads")},
+               "options": {k: options[k] for k in ("duration", "connections", "workers", "worker_class", "threads", "rounds")},
                "baseline_tree": options["baseline_tree"], "teams": {},
                # Other work on the machine shows here (the 2 cores are shared): 1/5/15-minute load.
                "load_before": [round(x, 2) for x in os.getloadavg()]}
@@ -74,21 +75,41 @@ def run_team(options):
                 options=["--workers", str(options["workers"]), "--worker-class", options["worker_class"],
                          "--threads", str(options["threads"]), "--log-level", "warning"]))
         time.sleep(1.0)
-        wrk = Wrk(port, options)
+        codes = {"this branch": Wrk(port, options)}
+        if baseline:
+            codes["before"] = Wrk(baseline, options)
+        # Interleaved rounds (team sizes and code alternate, each round the same order), so
+        # a change in the machine's other load hits every variant alike; medians per variant.
+        runs = {}
+        for round_number in range(1, options["rounds"] + 1):
+            for team_size in team_sizes:
+                set_team_size(team_size)
+                print(f"\n== round {round_number}: team of {team_size} (admins and staff, active)", flush=True)
+                runs.setdefault((team_size, "floor"), []).append(codes["this branch"].run("floor", floor_lines))
+                for code, wrk in codes.items():
+                    one = wrk.run(f"{code}: 1 connection", lines, connections=1)
+                    load = wrk.run(f"{code}: 16 connections", lines)
+                    runs.setdefault((team_size, code), []).append({"one": one, "load": load})
         for team_size in team_sizes:
             set_team_size(team_size)
-            print(f"\n== team of {team_size} (admins and staff, active)", flush=True)
-            row = {"queries": count_queries(admin), "floor": wrk.run("floor", floor_lines)}
-            row["one"] = wrk.run("admin list, 1 connection", lines, connections=1)
-            row["load"] = wrk.run("admin list, loaded", lines)
-            if baseline:
-                old = Wrk(baseline, options)
-                row["baseline_one"] = old.run("before: admin list, 1 conn.", lines, connections=1)
-                row["baseline_load"] = old.run("before: admin list, loaded", lines)
+            row = {"queries": count_queries(admin), "floor": median_row(runs[(team_size, "floor")]),
+                   "codes": {code: {"one": median_row([r["one"] for r in runs[(team_size, code)]]),
+                                    "load": median_row([r["load"] for r in runs[(team_size, code)]])}
+                             for code in codes},
+                   "runs": {code: runs[(team_size, code)] for code in codes}}
             results["teams"][team_size] = row
         results["bulk"] = bulk_assign(port, admin)
     results["load_after"] = [round(x, 2) for x in os.getloadavg()]
     save_results(results, options, table=render_team_table(results), kind="-team")
+
+
+def median_row(rows):
+    """Each figure's median over the rounds (errors summed)."""
+    keys = ("rps", "p50_ms", "p99_ms", "min_ms")
+    row = {key: round(statistics.median(r.get(key, 0) for r in rows), 2) for key in keys}
+    row["errors"] = sum(r["errors"] for r in rows)
+    row["requests"] = sum(r["requests"] for r in rows)
+    return row
 
 
 def set_team_size(size: int) -> None:
@@ -152,37 +173,42 @@ def bulk_assign(port, admin):
     return row
 
 
-def ratio(a, b) -> str:
-    return f"{a / b:.2f}" if b else "–"
+def ratio(a, b, digits=2) -> str:
+    return f"{a / b:.{digits}f}" if b else "–"
 
 
 def render_team_table(results):
-    out = [f"{results['conversations']:,} conversations, {results['messages']:,} messages; load average "
-           f"{'/'.join(map(str, results['load_before']))} before, {'/'.join(map(str, results['load_after']))} after.", "",
-           "| team | code | one request p50 ms | req/s (16 conn.) | ×floor | p50 ms | p99 ms | queries | errors |",
-           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    summary = (f"{results['conversations']:,} conversations, {results['messages']:,} messages; load average "
+               f"{'/'.join(map(str, results['load_before']))} before, "
+               f"{'/'.join(map(str, results['load_after']))} after; "
+               f"medians of {results['options']['rounds']} interleaved rounds.")
+    header = ("| team | code | one request: min ms | one request: p50 ms | req/s (16 conn.) | ×floor | p50 ms "
+              "| p99 ms | queries | errors |")
+    out = [summary, "", header,
+           "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for team, row in results["teams"].items():
         floor = row["floor"]["rps"]
-        code = [("this branch", row["one"], row["load"], row["queries"]["queries"])]
-        if "baseline_one" in row:
-            code.append(("before (baseline tree)", row["baseline_one"], row["baseline_load"], "–"))
-        for name, one, load, queries in code:
-            out.append(f"| {team} | {name} | {one['p50_ms']} | {load['rps']:,.1f} | {load['rps'] / floor:.3f} | "
-                       f"{load['p50_ms']} | {load['p99_ms']} | {queries} | {one['errors'] + load['errors']} |")
-        out.append(f"| {team} | floor (bare view) | {row['floor']['p50_ms']} | {floor:,.1f} | 1.0 | | | – | "
-                   f"{row['floor']['errors']} |")
+        for code, measured in row["codes"].items():
+            one, load = measured["one"], measured["load"]
+            queries = row["queries"]["queries"] if code == "this branch" else "–"
+            out.append(f"| {team} | {code} | {one['min_ms']} | {one['p50_ms']} | {load['rps']:,.1f} | "
+                       f"{ratio(load['rps'], floor, 3)} | {load['p50_ms']} | {load['p99_ms']} | {queries} | "
+                       f"{one['errors'] + load['errors']} |")
+        out.append(f"| {team} | floor (bare view) | | | {floor:,.1f} | 1.0 | {row['floor']['p50_ms']} | "
+                   f"{row['floor']['p99_ms']} | – | {row['floor']['errors']} |")
     teams = list(results["teams"])
     if len(teams) >= 2:
-        small, large = results["teams"][teams[0]], results["teams"][teams[-1]]
+        small, large = results["teams"][teams[0]]["codes"], results["teams"][teams[-1]]["codes"]
         out.append("")
-        out.append(f"- one request: {ratio(large['one']['p50_ms'], small['one']['p50_ms'])}× the time with "
-                   f"{teams[-1]} team members as with {teams[0]}")
-        out.append(f"- under load: {ratio(large['load']['rps'], small['load']['rps'])}× the req/s with "
-                   f"{teams[-1]} as with {teams[0]}")
-        if "baseline_load" in large:
-            out.append(f"- with {teams[-1]}: {ratio(large['load']['rps'], large['baseline_load']['rps'])}× the "
-                       f"baseline's req/s; one request {ratio(large['baseline_one']['p50_ms'], large['one']['p50_ms'])}× "
-                       "faster")
+        for code in small:
+            out.append(f"- {code}: one request (p50) {ratio(large[code]['one']['p50_ms'], small[code]['one']['p50_ms'])}× "
+                       f"the time with {teams[-1]} team members as with {teams[0]} (min: "
+                       f"{ratio(large[code]['one']['min_ms'], small[code]['one']['min_ms'])}×); under load "
+                       f"{ratio(large[code]['load']['rps'], small[code]['load']['rps'])}× the req/s")
+        if "before" in large:
+            out.append(f"- with {teams[-1]}: this branch {ratio(large['this branch']['load']['rps'], large['before']['load']['rps'])}× "
+                       f"the req/s of before; one request (p50) "
+                       f"{ratio(large['before']['one']['p50_ms'], large['this branch']['one']['p50_ms'])}× faster")
     bulk = results["bulk"]
     out.append("")
     out.append(f"Bulk assign: {bulk['asked']} conversations in one PATCH: {bulk['seconds']} s "
