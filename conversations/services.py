@@ -5,6 +5,7 @@ else writes these models.
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -269,6 +270,7 @@ def _copy_state(*, source: Conversation, target: Conversation) -> None:
 # seconds on MariaDB; more than that belongs in narrower filters or several requests.
 BULK_LIMIT = 1000
 KEEP = object()  # conversation_bulk_apply: "leave the assignee as it is"
+NOT_REACHED = "not reached within the time limit; apply it again"
 
 
 @dataclass
@@ -324,7 +326,12 @@ def conversation_bulk_apply(
         _check_assignee(assignee)
 
     result = BulkResult()
-    for pk in ids:
+    deadline = time.monotonic() + settings.BULK_TIME_LIMIT_SECONDS
+    for position, pk in enumerate(ids):
+        if time.monotonic() > deadline:
+            # Each one so far is committed and reported; the rest are honestly "not reached".
+            result.failed.extend((rest, NOT_REACHED) for rest in ids[position:])
+            break
         try:
             outcome = _bulk_apply_one(actor=actor, pk=pk, assignee=assignee, status=status,
                                       unchanged_since=unchanged_since, within=within)

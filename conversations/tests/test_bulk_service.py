@@ -130,6 +130,15 @@ class TestBulkApply:
                                     status=Status.CLOSED)
         assert all(state(c)[1] == Status.OPEN for c in three)
 
+    def test_what_the_time_limit_leaves_is_reported_not_reached(self, admin_user, mike, three, settings):
+        settings.BULK_TIME_LIMIT_SECONDS = 1e-9  # past before the second conversation
+        result = conversation_bulk_apply(actor=admin_user, ids=[c.pk for c in three], assignee=mike)
+        assert len(result.changed) <= 1
+        reached = set(result.changed)
+        assert result.failed == [(c.pk, "not reached within the time limit; apply it again")
+                                 for c in three if c.pk not in reached]
+        assert [state(c)[0] == mike.pk for c in three] == [c.pk in reached for c in three]
+
     def test_only_admins(self, sarah, three):
         with pytest.raises(PermissionDenied):
             conversation_bulk_apply(actor=sarah, ids=[c.pk for c in three], status=Status.CLOSED)
