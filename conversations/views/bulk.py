@@ -68,9 +68,8 @@ def _load(request):
 
 
 def _confirm(request, form, selection, *, status=200, recount=None):
-    context = {"form": form, "selection": selection, "action": form.describe(), "recount": recount,
-               "template": TEMPLATE + ("#confirm" if request.htmx else "")}
-    return render(request, context["template"], context, status=status)
+    context = {"form": form, "selection": selection, "action": form.describe(), "recount": recount}
+    return render(request, TEMPLATE + ("#confirm" if request.htmx else ""), context, status=status)
 
 
 @require_POST
