@@ -33,6 +33,22 @@ def recreate_database(url):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def database_exists(url) -> bool:
+    """Whether the benchmark database is there already (for --reuse-database)."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("mysql"):
+        return Path(parts.path).exists()
+    import MySQLdb
+
+    connection = MySQLdb.connect(host=parts.hostname or "127.0.0.1", port=parts.port or 3306,
+                                 user=parts.username or "root", password=parts.password or "")
+    cursor = connection.cursor()
+    cursor.execute("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", [parts.path.lstrip("/")])
+    exists = cursor.fetchone()[0] > 0
+    connection.close()
+    return exists
+
+
 def redact(url):
     parts = urlsplit(url)
     if parts.password:

@@ -11,7 +11,7 @@ import secrets
 import subprocess
 import sys
 
-from bench.database import bench_database_url, recreate_database, redact
+from bench.database import bench_database_url, database_exists, recreate_database, redact
 from bench.server import ROOT
 
 CHILD_FLAG = "DESIGNPI_BENCH_CHILD"
@@ -41,6 +41,16 @@ def argument_parser():
     parser.add_argument("--only-search", action="store_true",
                         help="measure only the floor and the search rows (issue 13)")
     parser.add_argument("--output", default=None, help="write the JSON results here (default bench-results/<time>.json)")
+    team = parser.add_argument_group(
+        "team size and bulk changes (issue 13)",
+        "--team runs only these, instead of the rows above: the admin list against the team's size, "
+        "and one bulk assignment of 500 conversations")
+    team.add_argument("--team", action="store_true", help="measure the admin list per team size and a bulk assign")
+    team.add_argument("--team-sizes", default="3,60", help="active team members (admins and staff) (default 3,60)")
+    team.add_argument("--rounds", type=int, default=3,
+                      help="interleaved rounds over team sizes (and the baseline); medians reported (default 3)")
+    team.add_argument("--baseline-tree", default=None,
+                      help="also serve this checkout of older code on the same database and measure it alike")
     live = parser.add_argument_group(
         "live updates (issue 10)",
         "--live runs only these, instead of the rows above: pages on gunicorn's sync workers, "
@@ -69,8 +79,8 @@ def launch(options):
     """Make the benchmark database, empty, and run the measuring child on it."""
     url = options["database_url"] or bench_database_url()
     vendor = "mysql" if url.startswith("mysql") else "sqlite"
-    if options["reuse_database"]:
-        print(f"Benchmark database: {redact(url)} (reused as it is)", flush=True)
+    if options["reuse_database"] and database_exists(url):
+        print(f"Benchmark database: {redact(url)} (reused)", flush=True)
     else:
         recreate_database(url)
         print(f"Benchmark database: {redact(url)} (created empty)", flush=True)
@@ -105,6 +115,10 @@ def child_arguments(options, vendor):
     argv += ["--worker-class", options["worker_class"]]
     if options["only_search"]:
         argv += ["--only-search"]
+    if options["team"]:
+        argv += ["--team", "--team-sizes", options["team_sizes"], "--rounds", str(options["rounds"])]
+        if options["baseline_tree"]:
+            argv += ["--baseline-tree", os.path.abspath(options["baseline_tree"])]
     if options["live"]:
         argv += ["--live", "--live-parts", options["live_parts"]]
         for name in ("live_messages", "streams", "idle_seconds"):

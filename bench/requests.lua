@@ -24,7 +24,7 @@ function request()
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("BENCH-JSON {\"requests\": %d, \"errors_status\": %d, \"errors_connect\": %d, \"errors_timeout\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d}\n",
+  io.write(string.format("BENCH-JSON {\"requests\": %d, \"errors_status\": %d, \"errors_connect\": %d, \"errors_timeout\": %d, \"duration_us\": %d, \"p50_us\": %d, \"p99_us\": %d, \"min_us\": %d}\n",
     summary.requests, summary.errors.status, summary.errors.connect, summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(99)))
+    summary.duration, latency:percentile(50), latency:percentile(99), latency.min))
 end

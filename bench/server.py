@@ -43,7 +43,7 @@ def accepts_connections(port: int) -> bool:
 @contextlib.contextmanager
 def gunicorn(app: str, *, options: Sequence[str] = (), env: dict | None = None, log: IO | None = None,
              ready: Callable[[int], bool] = accepts_connections, start_timeout: float = 30,
-             port: int | None = None) -> Iterator[int]:
+             port: int | None = None, root: Path = ROOT) -> Iterator[int]:
     """Serve the WSGI `app` ("module:callable") on 127.0.0.1 and yield the port once
     `ready(port)` is true; stop gunicorn on the way out.
 
@@ -52,11 +52,12 @@ def gunicorn(app: str, *, options: Sequence[str] = (), env: dict | None = None, 
     file, not a pipe: a pipe nobody reads fills up and blocks the workers' logging);
     without it the output goes where this process's goes. `port` is a port chosen
     beforehand (two servers that must know each other's address); default a free one.
+    `root` is the code to serve (default this checkout; the benchmark may serve an older one).
     An ASGI app runs the same way with `-k uvicorn_worker.UvicornWorker` in `options`.
     """
     port = port or free_port()
     argv = [sys.executable, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", "--no-control-socket", *options]
-    process = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy() if env is None else env,
+    process = subprocess.Popen(argv, cwd=root, env=os.environ.copy() if env is None else env,
                                stdout=log, stderr=subprocess.STDOUT if log else None, text=True)
     try:
         _wait_until_ready(process, port, ready, log, start_timeout)

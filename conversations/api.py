@@ -26,6 +26,9 @@ from .models import Conversation
 from .search import highlight, parse_search, search_snippets
 from .schemas import (
     AdminConversationQuery,
+    BulkCountOut,
+    ConversationBulkIn,
+    ConversationBulkOut,
     ConversationListOut,
     ConversationOut,
     ConversationPatchIn,
@@ -47,7 +50,10 @@ from .selectors import (
     unread_counts_for,
 )
 from .services import (
+    BULK_LIMIT,
+    KEEP,
     conversation_assign,
+    conversation_bulk_apply,
     conversation_get_or_create_for_customer,
     conversation_mark_read,
     conversation_post_message,
@@ -100,17 +106,22 @@ def _conversation_detail(viewer, pk) -> dict:
 def admin_conversation_list(request, filters: Query[AdminConversationQuery]):
     """Every conversation, newest activity first; filter by `status`, `source` and
     `assigned_to` (a team member's id or `unassigned`), search with `q`."""
-    assigned_to = filters.assigned_to
     search = _search(filters)
-    queryset = conversation_list_for(
-        request.auth,
+    return _conversation_page(request.auth, _admin_filtered(request.auth, filters, search=search), filters,
+                              search=search)
+
+
+def _admin_filtered(admin, filters, *, search):
+    """The admin list's conversations for validated filters (the GET list, bulk "all matching")."""
+    assigned_to = filters.assigned_to
+    return conversation_list_for(
+        admin,
         status=filters.status,
         source=filters.source,
         assigned_to=None if assigned_to in (None, "unassigned") else int(assigned_to),
         unassigned=assigned_to == "unassigned",
         search=search,
     )
-    return _conversation_page(request.auth, queryset, filters, search=search)
 
 
 @router.patch(
@@ -137,6 +148,51 @@ def admin_conversation_update(request, payload: ConversationPatchIn):
         if "status" in changes:
             conversation_set_status(actor=admin, conversation=conversation, status=payload.status)
     return _conversation_detail(admin, conversation.pk)
+
+
+@router.patch(
+    "/admin/conversations/bulk",
+    auth=admin_only,
+    response=responses({200: ConversationBulkOut, 409: BulkCountOut}, WRITE_ERRORS),
+    summary="Assign and/or change the status of many conversations (admin)",
+)
+def admin_conversation_bulk(request, payload: ConversationBulkIn):
+    """`ids`, or `filters` plus the `expected_count` you confirmed; then `assigned_to`
+    (an id, or null to unassign) and/or `status`. Each conversation is changed on its own
+    with the same rules as the single PATCH (its ticket follows); one that is gone, no
+    longer matches the filters or changed after `unchanged_since` is left alone and listed
+    in `failed` with the reason. A bad target (not an active team member, unknown status)
+    answers 400 and changes nothing; so does a selection of more than 1,000."""
+    admin = request.auth
+    changes = payload.model_fields_set
+    if (payload.ids is None) == (payload.filters is None):
+        raise HttpError(400, "Send either ids or filters (with expected_count).")
+    assignee = KEEP
+    if "assigned_to" in changes:
+        assignee = None
+        if payload.assigned_to is not None:
+            assignee = team_member_get(payload.assigned_to)
+            if assignee is None:
+                raise HttpError(400, "assigned_to must be the id of an active team member (admin or staff).")
+    queryset = None
+    ids = payload.ids
+    if payload.filters is not None:
+        if payload.expected_count is None:
+            raise HttpError(400, "With filters, send expected_count: how many conversations you mean to change.")
+        queryset = _admin_filtered(admin, payload.filters, search=_search(payload.filters))
+        ids = list(queryset.values_list("pk", flat=True)[: BULK_LIMIT + 1])
+        if len(ids) > BULK_LIMIT:
+            raise HttpError(400, f"These filters select more than {BULK_LIMIT:,} conversations; narrow them.")
+        if len(ids) != payload.expected_count:
+            return Reply(409, {"detail": f"The filters select {len(ids)} conversations now, not "
+                               f"{payload.expected_count}. Nothing changed; check and send the new count.",
+                               "count": len(ids)})
+    result = conversation_bulk_apply(
+        actor=admin, ids=ids, assignee=assignee, status=payload.status if "status" in changes else None,
+        unchanged_since=payload.unchanged_since, within=queryset,
+    )
+    return {"changed": result.changed, "unchanged": result.unchanged,
+            "failed": [{"id": pk, "reason": reason} for pk, reason in result.failed]}
 
 
 @router.get(

@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from accounts.models import User
 
 from designpi.http import MAX_INT, PageForm
+from designpi.validators import parse_id
 
 from .models import Source, Status
 from .search import MAX_QUERY_LENGTH, parse_search
-from .services import message_clean_body
+from .services import BULK_LIMIT, KEEP, message_clean_body
 
 UNASSIGNED = "unassigned"
 
@@ -152,3 +153,74 @@ class ListPollForm(forms.Form):
     """The list poll's ?stamp=: what the page last showed (see views.lists.list_stamp)."""
 
     stamp = forms.RegexField(regex=r"^[0-9.\-]{1,64}$", required=False)
+
+
+class IdListField(forms.Field):
+    """Repeated ``ids=<conversation id>`` values: a list of ids, each a valid database id."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value or []
+        if len(values) > BULK_LIMIT:
+            raise ValidationError(f"At most {BULK_LIMIT:,} conversations at once.", code="too_many")
+        ids = [parse_id(item) for item in values]
+        if None in ids:
+            raise ValidationError("Not a conversation id.", code="invalid")
+        return list(dict.fromkeys(ids))
+
+
+class BulkForm(forms.Form):
+    """The admin list's bulk bar: ticked rows (``ids``) or everything ``matching`` the
+    list's filters (posted beside it as a ConsoleFilterForm with prefix "filter"), with
+    the count the admin was shown; an assignee and/or a status to apply. ``as_of`` is
+    when the admin's page was rendered: a conversation changed after it is left alone
+    and reported (conversations.services.conversation_bulk_apply)."""
+
+    ids = IdListField(required=False)
+    matching = forms.BooleanField(required=False)
+    expected_count = forms.IntegerField(min_value=0, max_value=MAX_INT, required=False, widget=forms.HiddenInput)
+    assignee = forms.ChoiceField(label="Assign selected to", required=False)
+    status = forms.ChoiceField(label="Set status", choices=[("", "Keep the status"), *Status.choices], required=False)
+    as_of = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = list(team)
+        self.fields["assignee"].choices = [
+            ("", "Keep the assignee"),
+            (UNASSIGNED, "Unassigned"),
+            *[(str(member.pk), member.display_name) for member in self.team],
+        ]
+
+    def clean_assignee(self):
+        """KEEP, None (unassign) or the team member."""
+        value = self.cleaned_data["assignee"]
+        if value == "":
+            return KEEP
+        if value == UNASSIGNED:
+            return None
+        return next(m for m in self.team if str(m.pk) == value)  # ChoiceField allowed only these
+
+    def clean(self):
+        data = super().clean()
+        if data.get("assignee") is KEEP and not data.get("status"):
+            raise ValidationError("Choose an assignee or a status to apply.", code="no_change")
+        if data.get("matching"):
+            if data.get("expected_count") is None:
+                raise ValidationError("Say how many matching conversations you mean (expected_count).")
+        elif not data.get("ids"):
+            raise ValidationError("Select at least one conversation.", code="empty")
+        return data
+
+    def describe(self) -> str:
+        """What will be done, for the confirmation: "assign to Sarah Johnson and set the status to Closed"."""
+        data = self.cleaned_data
+        parts = []
+        if data["assignee"] is None:
+            parts.append("unassign")
+        elif data["assignee"] is not KEEP:
+            parts.append(f"assign to {data['assignee'].display_name}")
+        if data["status"]:
+            parts.append(f"set the status to {Status(data['status']).label}")
+        return " and ".join(parts)

@@ -20,6 +20,7 @@ from designpi.api_common import PageQuery
 from designpi.validators import MAX_ID as _MAX_ID
 
 from .models import MESSAGE_MAX_LENGTH, Source, Status
+from .services import BULK_LIMIT
 
 ASSIGNED_TO_PATTERN = r"^(unassigned|[0-9]{1,19})$"
 
@@ -124,7 +125,10 @@ class SearchQueryParam(PageQuery):
     q: str | None = Field(None, max_length=200, description=SEARCH_DESCRIPTION)
 
 
-class AdminConversationQuery(SearchQueryParam):
+class AdminConversationFilters(Schema):
+    """The admin list's filters: the GET list and the bulk change's "all matching" alike."""
+
+    q: str | None = Field(None, max_length=200, description=SEARCH_DESCRIPTION)
     status: Status | None = None
     source: Source | None = None
     assigned_to: Annotated[str, Field(pattern=ASSIGNED_TO_PATTERN)] | None = Field(
@@ -137,6 +141,53 @@ class AdminConversationQuery(SearchQueryParam):
         if value is not None and value != "unassigned" and not 0 < int(value) <= _MAX_ID:
             raise ValueError("not a valid user id")
         return value
+
+
+class AdminConversationQuery(PageQuery, AdminConversationFilters):
+    pass
+
+
+ConversationId = Annotated[StrictInt, Field(gt=0, le=_MAX_ID)]
+
+
+class ConversationBulkIn(Schema):
+    """A bulk change (issue 13.2): `ids`, or `filters` with the `expected_count` you were
+    shown; `assigned_to` and/or `status` as in the single PATCH. Other keys are ignored."""
+
+    ids: list[ConversationId] | None = Field(
+        None, max_length=BULK_LIMIT, description=f"The conversations to change (at most {BULK_LIMIT:,})."
+    )
+    filters: AdminConversationFilters | None = Field(
+        None, description="Instead of `ids`: every conversation these filters select now (as the GET list's)."
+    )
+    expected_count: StrictInt | None = Field(
+        None, ge=0, description="With `filters`: how many you expect them to select. Another number answers 409 "
+        "with the current one in `count`, and nothing changes."
+    )
+    assigned_to: StrictInt | None = Field(
+        None, description="An active team member's id, or null to unassign. Leave the key out to keep the assignees."
+    )
+    status: Status = Field(None, description="The new status. Leave the key out to keep the statuses.")
+    unchanged_since: datetime | None = Field(
+        None, description="Optional: leave alone (and report) any conversation changed after this moment, "
+        "e.g. when you fetched the list you chose from."
+    )
+
+
+class BulkFailureOut(Schema):
+    id: int
+    reason: str
+
+
+class ConversationBulkOut(Schema):
+    changed: list[int] = Field(description="Conversations changed (their tickets followed).")
+    unchanged: list[int] = Field(description="Conversations that were already so.")
+    failed: list[BulkFailureOut] = Field(description="Conversations left as they were, each with the reason.")
+
+
+class BulkCountOut(Schema):
+    detail: str
+    count: int = Field(description="How many conversations the filters select now.")
 
 
 class StaffConversationQuery(SearchQueryParam):

@@ -5,11 +5,13 @@ else writes these models.
 """
 
 import logging
+import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -278,3 +280,114 @@ def _copy_state(*, source: Conversation, target: Conversation) -> None:
     target.updated_at = source.updated_at
     if target.assigned_to_id != source.assigned_to_id:
         target.assigned_to = source.assigned_to
+
+
+# --- Bulk changes (issue 13) -------------------------------------------------------
+
+# The most conversations one bulk request may change: 1,000 single changes take a few
+# seconds on MariaDB; more than that belongs in narrower filters or several requests.
+BULK_LIMIT = 1000
+KEEP = object()  # conversation_bulk_apply: "leave the assignee as it is"
+NOT_REACHED = "not reached within the time limit; apply it again"
+
+
+@dataclass
+class BulkResult:
+    """What a bulk change did: ids changed, ids already so, and (id, reason) refused."""
+
+    changed: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One sentence for a person: "12 changed, 3 already so; 2 could not: #123 …"."""
+        parts = [f"{len(self.changed)} changed"]
+        if self.unchanged:
+            parts.append(f"{len(self.unchanged)} already so")
+        text = ", ".join(parts)
+        if self.failed:
+            shown = "; ".join(f"#{pk} {reason}" for pk, reason in self.failed[:5])
+            more = f"; and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+            text += f". {len(self.failed)} could not: {shown}{more}"
+        return text + "."
+
+
+def conversation_bulk_apply(
+    *, actor: User, ids, assignee=KEEP, status: str | None = None, unchanged_since=None, within=None
+) -> BulkResult:
+    """Assign (or unassign, ``assignee=None``) and/or set the status of many conversations.
+
+    Each conversation is changed in its own transaction through conversation_assign and
+    conversation_set_status, so each gets the same rules, one row lock and its ticket
+    following, exactly as a single change; both changes of one conversation commit
+    together or not at all (SECURITY_CASES 41). The target is checked once up front
+    (ValidationError: nothing changes). A conversation is refused, and reported with the
+    reason, when it is gone or not visible to ``actor``, when it changed after
+    ``unchanged_since`` (the moment the admin looked), or when it is no longer in
+    ``within`` (the filtered queryset an "all matching" selection was made from).
+    """
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can change conversations in bulk.")
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        raise ValidationError("Select at least one conversation.", code="empty")
+    if len(ids) > BULK_LIMIT:
+        raise ValidationError(
+            f"At most {BULK_LIMIT:,} conversations at once ({len(ids):,} selected); narrow the filters.",
+            code="too_many",
+        )
+    if assignee is KEEP and status is None:
+        raise ValidationError("Choose an assignee or a status to apply.", code="no_change")
+    if status is not None and status not in Status.values:
+        raise ValidationError(f"Unknown status {status!r}.", code="invalid_choice")
+    if assignee is not KEEP and assignee is not None:
+        _check_assignee(assignee)
+
+    result = BulkResult()
+    deadline = time.monotonic() + settings.BULK_TIME_LIMIT_SECONDS
+    for position, pk in enumerate(ids):
+        if time.monotonic() > deadline:
+            # Each one so far is committed and reported; the rest are honestly "not reached".
+            result.failed.extend((rest, NOT_REACHED) for rest in ids[position:])
+            break
+        try:
+            outcome = _bulk_apply_one(actor=actor, pk=pk, assignee=assignee, status=status,
+                                      unchanged_since=unchanged_since, within=within)
+        except Conversation.DoesNotExist:
+            outcome = "no longer exists"
+        except (ValidationError, PermissionDenied) as error:
+            outcome = " ".join(getattr(error, "messages", [str(error)])).rstrip(".")
+        except DatabaseError:
+            # A deadlock or lock timeout on one row: that conversation rolled back whole;
+            # the ones before it are committed and must still be reported, so go on.
+            logger.exception("conversation_bulk_apply: conversation %s not saved", pk)
+            outcome = "could not be saved just now (database busy); try it again"
+        if outcome is True:
+            result.changed.append(pk)
+        elif outcome is False:
+            result.unchanged.append(pk)
+        else:
+            result.failed.append((pk, outcome))
+    logger.info(
+        "conversation_bulk_apply actor=%s changed=%s unchanged=%s failed=%s",
+        actor.pk, len(result.changed), len(result.unchanged), len(result.failed),
+    )
+    return result
+
+
+def _bulk_apply_one(*, actor, pk, assignee, status, unchanged_since, within):
+    """True changed, False already so, or the reason (str) it was left alone."""
+    with transaction.atomic():
+        # The same lock conversation_assign / conversation_set_status take next (a
+        # re-entrant row lock in this transaction): the checks and the changes see one state.
+        locked = Conversation.objects.select_for_update().visible_to(actor).get(pk=pk)
+        if unchanged_since is not None and locked.updated_at > unchanged_since:
+            return "changed after you looked; check it and try again"
+        if within is not None and not within.filter(pk=pk).exists():
+            return "no longer matches the filters"
+        before = (locked.assigned_to_id, locked.status)
+        if assignee is not KEEP:
+            conversation_assign(actor=actor, conversation=locked, assignee=assignee)
+        if status is not None:
+            conversation_set_status(actor=actor, conversation=locked, status=status)
+        return (locked.assigned_to_id, locked.status) != before

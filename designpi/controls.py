@@ -23,14 +23,21 @@ def select(field, id=None, current=None, css_class=None):
     value = field.value() if current is None else current
     value = "" if value is None else str(value)
     css_class = css_class or field.field.widget.attrs.get("class")
-    options = format_html_join(
-        "", '<option value="{}"{}>{}</option>',
-        ((choice, SELECTED if str(choice) == value else "", label) for choice, label in field.field.choices),
-    )
     return format_html(
         '<select name="{}" id="{}"{}>{}</select>',
         field.html_name,
         id or field.id_for_label,
         format_html(' class="{}"', css_class) if css_class else "",
-        options,
+        options(field, value),
+    )
+
+
+@register.simple_tag
+def options(field, value=None):
+    """Only the <option>s of a ChoiceField's BoundField (``value`` selected): for one list
+    of options a page renders once and its script copies where needed."""
+    value = None if value is None else str(value)  # None: none selected
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>',
+        ((choice, SELECTED if str(choice) == value else "", label) for choice, label in field.field.choices),
     )

@@ -302,6 +302,13 @@ if MAX_REQUEST_BYTES < 1:
 # Coarse per-user limit on posting messages (per minute), kept in the database.
 MESSAGE_RATE_LIMIT_PER_MINUTE = env.int("MESSAGE_RATE_LIMIT_PER_MINUTE", default=30)
 
+# A bulk change (issue 13) stops taking new conversations after this many seconds and
+# reports the rest as not reached: well inside gunicorn's 30 s worker timeout, so a slow
+# moment answers with a report instead of a killed worker.
+BULK_TIME_LIMIT_SECONDS = env.float("BULK_TIME_LIMIT_SECONDS", default=20.0)
+if BULK_TIME_LIMIT_SECONDS <= 0:
+    raise ImproperlyConfigured("BULK_TIME_LIMIT_SECONDS must be a positive number of seconds.")
+
 # --- Email and background work (issue 11) -------------------------------------
 # EMAIL_URL in django-environ's form: smtp+tls://user:password@host:587, smtps://… for TLS from
 # the first byte, smtp://host:25 without TLS. Default: printed to the worker's stdout

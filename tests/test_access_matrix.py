@@ -135,6 +135,10 @@ ROUTES = {
     "admin/": [Call("GET", admins(302))],
     "admin/conversations/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
     "admin/conversations/rows/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
+    "admin/conversations/bulk/confirm/": [Call("POST", admins(200), data={"ids": "conversation", "status": "PENDING"}),
+                                          Call("GET", refused_get(PERSONAS))],
+    "admin/conversations/bulk/": [Call("POST", admins(302), data={"ids": "conversation", "status": "PENDING"}),
+                                  Call("GET", refused_get(PERSONAS))],
     "admin/conversations/<int:pk>/": [Call("GET", admins(200))],
     "admin/conversations/<int:pk>/messages/": [Call("GET", admins(200), data={"after": 0})],
     "admin/conversations/<int:pk>/reply/": [Call("POST", admins(302), data=MESSAGE),
@@ -177,6 +181,10 @@ ROUTES = {
         Call("GET", admins(200, anonymous=401), data=SEARCH),
         Call("PATCH", admins(200, anonymous=401), data={"conversation_id": "conversation", "status": "PENDING"},
              json=True),
+    ],
+    "api/admin/conversations/bulk": [
+        Call("PATCH", admins(200, anonymous=401), data={"ids": ["conversation"], "status": "PENDING"}, json=True),
+        Call("GET", {**everyone(405)}),
     ],
     "api/admin/staff": [Call("GET", admins(200, anonymous=401))],
     "api/staff/conversations": [Call("GET", team(200, anonymous=401)),
@@ -255,7 +263,12 @@ def _url(route, world, *, missing=False, conversation="johns"):
 
 def _data(call, world, conversation="johns"):
     values = {"conversation": world[conversation].pk, "staff": world["sarah"].pk}
-    return {key: values.get(value, value) if isinstance(value, str) else value for key, value in call.data.items()}
+    def resolve(value):
+        if isinstance(value, list):
+            return [resolve(item) for item in value]
+        return values.get(value, value) if isinstance(value, str) else value
+
+    return {key: resolve(value) for key, value in call.data.items()}
 
 
 def request(client, call, url, data):

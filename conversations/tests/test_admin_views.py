@@ -53,10 +53,18 @@ class TestList:
         assert f'<label for="status-{sarahs.pk}">Status</label>' in html
         assert "Sidebar" not in html and ">Leads</a>" in html and ">People</a>" in html
 
-    def test_row_controls_show_each_rows_values_from_the_forms(self, as_user, admin_user, sarah, sarahs, unassigned):
+    def test_row_controls_show_each_rows_values_from_the_forms(self, as_user, admin_user, sarah, mike, sarahs,
+                                                               unassigned):
         html = as_user(admin_user).get(LIST).content.decode()
-        assert f'<select name="assigned_to" id="assign-{sarahs.pk}"><option value="">Unassigned</option>' in html
-        assert f'<option value="{sarah.pk}" selected>Sarah Johnson</option>' in html
+        # A row's "Assign to" carries its own assignee (and "Unassigned") only ...
+        assert (f'<select name="assigned_to" id="assign-{sarahs.pk}" data-team-picker><option value="{sarah.pk}" '
+                'selected>Sarah Johnson</option><option value="">Unassigned</option></select>') in html
+        assert (f'<select name="assigned_to" id="assign-{unassigned.pk}" data-team-picker>'
+                '<option value="" selected>Unassigned</option></select>') in html
+        # ... and the page has the team's options once, for app.js to copy into the one opened.
+        template = html.split('<template id="team-options">')[1].split("</template>")[0]
+        assert template.startswith('<option value="">Unassigned</option>')
+        assert f'<option value="{mike.pk}">Mike Chen</option>' in template and html.count("<template") == 1
         assert f'<select name="status" id="status-{unassigned.pk}" class="status-select status-open">' in html
         assert '<option value="OPEN" selected>Open</option><option value="PENDING">Pending</option>' in html
 
@@ -73,6 +81,32 @@ class TestList:
         with_two_rows = widget_templates()
         many_conversations(10)
         assert widget_templates() == with_two_rows
+
+    def test_the_page_costs_the_same_whatever_the_team_size(self, as_user, admin_user, sarah, many_conversations,
+                                                            django_assert_num_queries):
+        """Issue 13.3: a select per row listing the whole team made the page grow with
+        rows x team. Now the team is listed twice (the filter and the one option list),
+        each row carries its own assignee only, and the queries stay the same."""
+        from tests.factories import StaffFactory
+
+        many_conversations(30, sarah)
+        client = as_user(admin_user)
+
+        def page():
+            # 1 session, 2 user, 3 team members (filter, option list, bulk bar), 4 count +
+            # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages
+            with django_assert_num_queries(7):
+                response = client.get(LIST)
+            # Nor a widget template per team member (designpi/controls.py builds the selects).
+            assert [t.name for t in response.templates if (t.name or "").startswith("django/forms/")] == []
+            return response.content.decode()
+
+        small = page()
+        StaffFactory.create_batch(58)
+        large = page()
+        # The filter, the page's option list and the bulk bar each list the 58 newcomers once.
+        assert large.count("<option") - small.count("<option") == 3 * 58
+        assert large.count('data-team-picker><option value="') == small.count('data-team-picker><option value="') == 25
 
     @pytest.mark.parametrize("query, shown, hidden", [
         ({"assigned_to": "unassigned"}, "Jane Smith", "John Doe"),

@@ -154,7 +154,7 @@ class TestListQueries:
                                         django_assert_num_queries):
         many_conversations(rows, sarah)
         client = as_user(admin_user)
-        # 1 session, 2 user, 3 team members (filter + every row's "Assign to"), 4 count +
+        # 1 session, 2 user, 3 team members (filter, the page's one "Assign to" list), 4 count +
         # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages
         with django_assert_num_queries(7):
             page = client.get(reverse("console:conversation_list"), {"assigned_to": sarah.pk, "status": "OPEN"})

@@ -7,6 +7,7 @@ every conversation, every control.
 
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST, require_safe
 
@@ -17,8 +18,9 @@ from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
 from tickets.services import ticket_set_priority
 
-from ..forms import UNASSIGNED, AssignForm, ConsoleFilterForm
+from ..forms import UNASSIGNED, AssignForm, BulkForm, ConsoleFilterForm
 from ..selectors import conversation_list_for
+from ..services import BULK_LIMIT
 from .. import services
 from . import lists, team
 from .team import CONSOLE
@@ -35,18 +37,23 @@ def _console_list(request):
     form = ConsoleFilterForm(request.GET, team=team_member_list())
     if not form.is_valid():
         return form, None, 0, ""
-    data = form.cleaned_data
+    queryset = console_queryset(request.user, form.cleaned_data)
+    count, stamp = lists.list_stamp(queryset)
+    return form, queryset, count, stamp
+
+
+def console_queryset(user, data):
+    """The console list's conversations for a valid ConsoleFilterForm's cleaned data:
+    the list, its poll and the bulk actions' "all matching" select the same rows."""
     assignee = data["assigned_to"]  # "", "unassigned" or a team member
-    queryset = conversation_list_for(
-        request.user,
+    return conversation_list_for(
+        user,
         status=data["status"] or None,
         source=data["source"] or None,
         assigned_to=None if isinstance(assignee, str) else assignee,
         unassigned=assignee == UNASSIGNED,
         search=data["q"],
     )
-    count, stamp = lists.list_stamp(queryset)
-    return form, queryset, count, stamp
 
 
 def _list_context(request, form, queryset, count, stamp) -> dict:
@@ -65,8 +72,13 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
         "form": form,
         "page": page,
         "search": search,
-        # The team list the filter loaded is every row's "Assign to" options too (one query).
+        # The team list the filter loaded is the page's one "Assign to" option list and
+        # the bulk bar's (one query, rendered twice, whatever the number of rows).
         **team.console_row_context(rows, team=form.team),
+        "bulk_form": BulkForm(team=form.team),
+        "bulk_limit": BULK_LIMIT,
+        "bulk_filters": {f"filter-{key}": value for key, value in filters.items()},
+        "as_of": timezone.now().isoformat(),
         "filter_query": urlencode(filters),
         "poll_url": reverse("console:conversation_rows") + "?" + urlencode({**filters, "page": page.number, "stamp": stamp}),
     }

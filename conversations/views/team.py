@@ -80,15 +80,16 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
     return context
 
 
-def console_row_context(rows, *, team) -> dict:
-    """The console list's rows and the two controls every row shows: one assignee and
-    one status field for the whole page (options from ``team``, loaded once), which
-    each row renders with its own id and value (templates/includes/select.html)."""
-    return {
-        "rows": rows,
-        "assign_field": AssignForm.for_team(team)["assigned_to"],
-        "status_field": StatusForm()["status"],
-    }
+def console_row_context(rows, *, team=None) -> dict:
+    """The console list's rows and the controls every row shows. A row's "Assign to"
+    carries only its current assignee; the team's options are rendered once for the
+    page (``team``, a <template> app.js copies into a row's select when it is opened),
+    so a page costs the same whatever the team's size (issue 13.3). A single row sent
+    back after a change needs no team: the page already has the options."""
+    context = {"rows": rows, "status_field": StatusForm()["status"]}
+    if team is not None:
+        context["assign_field"] = AssignForm.for_team(team)["assigned_to"]
+    return context
 
 
 def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200):
@@ -158,6 +159,6 @@ def changed_response(request, portal: TeamPortal, conversation):
     if not request.htmx:
         return redirect(portal.urls(conversation)["page"])
     if portal.manages and (request.htmx.target or "").startswith("row-"):
-        context = console_row_context(list_rows(request.user, [conversation]), team=team_member_list())
+        context = console_row_context(list_rows(request.user, [conversation]))
         return render(request, "console/conversation_list.html#row", {**context, "row": context["rows"][0], "saved": True})
     return render(request, f"{DETAIL_TEMPLATE}#panel", {**panel_context(portal, conversation), "saved": True})

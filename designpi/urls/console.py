@@ -4,6 +4,7 @@ from django.urls import path
 
 from accounts import views as account_views
 from conversations.views import admin as conversation_admin
+from conversations.views import bulk as conversation_bulk
 from leads import views as lead_views
 from tickets import views as ticket_views
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", conversation_admin.home, name="home"),
     path("conversations/", conversation_admin.conversation_list, name="conversation_list"),
     path("conversations/rows/", conversation_admin.conversation_rows, name="conversation_rows"),
+    path("conversations/bulk/confirm/", conversation_bulk.conversation_bulk_confirm, name="conversation_bulk_confirm"),
+    path("conversations/bulk/", conversation_bulk.conversation_bulk, name="conversation_bulk"),
     path("conversations/<int:pk>/", conversation_admin.conversation_detail, name="conversation_detail"),
     path("conversations/<int:pk>/messages/", conversation_admin.conversation_messages, name="conversation_messages"),
     path("conversations/<int:pk>/reply/", conversation_admin.conversation_reply, name="conversation_reply"),

@@ -304,6 +304,11 @@
       event.preventDefault();
       return;
     }
+    if (elt.matches("[data-list-poller]") && bulkSelectionActive()) {
+      // A new page of rows would drop the ticks (and the count the admin is confirming).
+      event.preventDefault();
+      return;
+    }
     // htmx 2.0.10 passes no event for an `every …` timer (processPolling calls handler(elt)),
     // and the DOM event for `… from:body` triggers; event-driven polls always go.
     var byTimer = !event.detail.requestConfig.triggeringEvent;
@@ -510,6 +515,95 @@
       attentionChanged();
     }
   });
+
+  // --- the admin list: one team list for every row's "Assign to" (issue 13.3) -------
+  // A row's select comes with only its current assignee; the page's one <template
+  // id="team-options"> is copied in when the select is focused or pressed, before it
+  // opens, so it is still a plain labelled <select> for the keyboard and screen readers.
+
+  function fillTeamPicker(select) {
+    if (!select.matches || !select.matches("select[data-team-picker]:not([data-filled])")) { return; }
+    var options = document.getElementById("team-options");
+    if (!options) { return; }
+    var current = select.value;
+    var shown = select.selectedOptions[0];
+    select.replaceChildren(options.content.cloneNode(true));
+    select.value = current;
+    if (select.value !== current && shown) {
+      // The assignee is no longer in the team list (deactivated): keep them shown as they are.
+      select.insertBefore(shown, select.firstChild);
+      select.value = current;
+    }
+    select.setAttribute("data-filled", "");
+  }
+  document.addEventListener("focusin", function (event) { fillTeamPicker(event.target); });
+  document.addEventListener("pointerdown", function (event) { fillTeamPicker(event.target); }, true);
+
+  // --- the admin list: ticking rows for the bulk bar (issue 13.2) ---------------------
+  // Without JavaScript the bar is a plain form: the row checkboxes belong to it (form="bulk")
+  // and "Review…" posts to a confirmation page. With it, the confirmation opens in place.
+
+  function bulkSelectionActive() {
+    return !!document.querySelector("input[data-bulk-row]:checked, input[data-bulk-matching]:checked, [data-bulk-confirm-box]");
+  }
+
+  function bulkState() {
+    var rows = document.querySelectorAll("input[data-bulk-row]");
+    var ticked = document.querySelectorAll("input[data-bulk-row]:checked").length;
+    var page = document.querySelector("input[data-bulk-page]");
+    var matching = document.querySelector("input[data-bulk-matching]");
+    var count = document.querySelector("[data-bulk-count]");
+    if (page) {
+      page.checked = rows.length > 0 && ticked === rows.length;
+      page.indeterminate = ticked > 0 && ticked < rows.length;
+    }
+    if (!count) { return; }
+    if (matching && matching.checked) {
+      count.textContent = matching.labels[0].textContent.replace(/^All /, "All ") + ": selected.";
+    } else if (ticked) {
+      count.textContent = ticked + (ticked === 1 ? " conversation" : " conversations") + " selected.";
+    } else {
+      count.textContent = "Tick conversations below, then choose what to apply.";
+    }
+  }
+
+  function closeBulkConfirm() {
+    var box = document.querySelector("[data-bulk-confirm]");
+    if (box) { box.replaceChildren(); }
+    var review = document.querySelector("[data-bulk-review]");
+    if (review) { review.focus(); }
+  }
+
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-bulk-page], input[data-bulk-row], input[data-bulk-matching]")) { return; }
+    if (box.matches("[data-bulk-page]")) {
+      Array.prototype.forEach.call(document.querySelectorAll("input[data-bulk-row]"), function (row) { row.checked = box.checked; });
+    }
+    bulkState();
+  });
+
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-bulk-confirm] [data-bulk-cancel]");
+    if (cancel) { event.preventDefault(); closeBulkConfirm(); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && event.target.closest && event.target.closest("[data-bulk-confirm-box]")) {
+      closeBulkConfirm();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.matches("[data-bulk-confirm]")) {
+      var slot = errorSlot(event.detail.requestConfig.elt);
+      if (slot) { slot.hidden = true; slot.textContent = ""; }
+      var title = target.querySelector("h2");
+      if (title) { title.focus(); }
+    }
+  });
+  document.addEventListener("htmx:load", bulkState);
 
   // --- filter forms submit on change -----------------------------------------------
 

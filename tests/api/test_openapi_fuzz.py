@@ -55,6 +55,7 @@ def test_openapi_document_lists_exactly_the_specified_routes(schema):
         ("GET", "/api/portal/conversation"),
         ("GET", "/api/staff/conversations"),
         ("PATCH", "/api/admin/conversations"),
+        ("PATCH", "/api/admin/conversations/bulk"),
         ("POST", "/api/conversations/{conversation_id}/messages"),
     ]
 
