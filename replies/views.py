@@ -4,7 +4,11 @@ admins also go) and the JSON the message box's picker reads."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from accounts.decorators import team_required
 from conversations.selectors import conversation_get_for
