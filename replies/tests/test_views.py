@@ -161,3 +161,12 @@ def test_list_page_query_count_is_constant(sarah, count, django_assert_num_queri
     with django_assert_num_queries(3):
         response = client.get("/staff/replies/")
     assert response.content.decode().count('class="reply-row"') == 2 * count
+
+
+def test_the_picker_is_in_the_teams_message_box_and_absent_from_the_customers(world, shared):
+    staff_page = client_for(world["sarah"]).get(f"/staff/conversations/{world['johns'].pk}/").content.decode()
+    console_page = client_for(world["admin"]).get(f"/admin/conversations/{world['johns'].pk}/").content.decode()
+    replies_url = f'data-url="/staff/conversations/{world["johns"].pk}/replies/"'
+    assert replies_url in staff_page and replies_url in console_page
+    chat = client_for(world["john"]).get("/portal/chat/").content.decode()
+    assert "data-reply-picker" not in chat and "Insert reply" not in chat and "replies" not in chat
