@@ -7,7 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from conversations.models import MESSAGE_MAX_LENGTH
 from replies.models import CannedReply
 from replies.selectors import canned_reply_list_for
-from replies.services import canned_reply_create, canned_reply_delete, canned_reply_update
+from replies.services import (
+    canned_reply_create,
+    canned_reply_delete,
+    canned_reply_update,
+)
 from tests.personas import client_for
 
 
