@@ -51,6 +51,9 @@ def _apply(form, save):
     try:
         save(form.cleaned_data)
     except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            form.add_error(None, error)
+            return False
         for field, messages in error.message_dict.items():
             form.add_error(field if field in form.fields else None, messages)
         return False
