@@ -16,6 +16,8 @@ from accounts.models import Role, User
 from accounts.services import user_create
 from leads.models import Lead
 from leads.services import lead_create
+from replies.models import CannedReply
+from replies.services import canned_reply_create
 from tickets.models import Priority, SupportTicket
 
 from .models import Conversation, Message, Source, Status
@@ -37,6 +39,7 @@ class SeedReport:
     leads_created: list = field(default_factory=list)
     conversations_created: int = 0
     messages_created: int = 0
+    canned_replies_created: int = 0
 
 
 def load_demo_fixture(path: Path = DEMO_FIXTURE) -> dict:
@@ -74,7 +77,18 @@ def seed_demo(data: dict | None = None) -> SeedReport:
         admin = next(user for user in users.values() if user.role == Role.ADMIN)
         for spec in data["conversations"]:
             _seed_conversation(spec, users=users, leads=leads, admin=admin, report=report)
+        for spec in data.get("canned_replies", []):
+            _seed_canned_reply(spec, users=users, report=report)
     return report
+
+
+def _seed_canned_reply(spec, *, users, report) -> None:
+    """A shared reply (owner null) or a team member's own, unless one with that title exists."""
+    owner = users[spec["owner"]] if spec.get("owner") else None
+    if CannedReply.objects.filter(owner=owner, title=spec["title"]).exists():
+        return
+    canned_reply_create(actor=owner, title=spec["title"], body=spec["body"], shared=owner is None)
+    report.canned_replies_created += 1
 
 
 def _seed_conversation(spec, *, users, leads, admin, report) -> None:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tickets",
     "notifications",
     "live",
+    "replies",
 ]
 
 MIDDLEWARE = [

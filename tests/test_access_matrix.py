@@ -91,6 +91,7 @@ def refused_get(expect_for_allowed_method):
 
 
 INVITE = {"name": "Nina New", "email": "nina@example.test", "role": "customer", "company": "", "phone": ""}
+REPLY = {"title": "Access check", "body": "Hello {customer.first_name}"}
 MESSAGE = {"body": "Checking access", "client_token": "0b7d3b9e-8e0c-4a5e-9d6f-3f1d8b1a2c4e"}
 
 # route (as the resolver spells it) -> the calls made and who gets what.
@@ -131,6 +132,18 @@ ROUTES = {
                                              Call("GET", refused_get(PERSONAS))],
     "staff/tickets/": [Call("GET", team(200))],
     "staff/attention/": [Call("GET", team(200)), Call("POST", everyone(405))],
+    # Canned replies (issue 14). <int:pk> is Sarah's personal reply: Mike and the admin
+    # get 404 (not theirs), like a missing id; shared replies: replies/tests/.
+    "staff/replies/": [Call("GET", team(200)), Call("POST", everyone(405))],
+    "staff/replies/new/": [Call("POST", team(302), data=REPLY), Call("POST", team(400), data={**REPLY, "title": ""}),
+                           Call("GET", refused_get(PERSONAS))],
+    "staff/replies/<int:pk>/edit/": [Call("GET", staff_thread(200)), Call("POST", staff_thread(302), data=REPLY),
+                                     Call("POST", staff_thread(400), data={**REPLY, "body": ""}),
+                                     Call("PUT", everyone(405))],
+    "staff/replies/<int:pk>/delete/": [Call("POST", staff_thread(302)), Call("GET", refused_get(PERSONAS))],
+    # The picker's JSON: whoever sees the conversation (Sarah is John's assignee; admins see all).
+    "staff/conversations/<int:pk>/replies/": [Call("GET", {**team(200), "other_staff": 404}),
+                                              Call("POST", everyone(405))],
     # Admin console
     "admin/": [Call("GET", admins(302))],
     "admin/conversations/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
@@ -250,6 +263,8 @@ def _url(route, world, *, missing=False, conversation="johns"):
         return "/" + route
     target = MISSING_ID if missing else None
     own = world["alice"].pk if "leads/" in route else world["john"].pk if "people/" in route else world[conversation].pk
+    if route.startswith("staff/replies/"):
+        own = _sarahs_reply(world).pk
     path = route.replace("<int:pk>", str(target or own))
     # A well-formed link for the first account, with a token that is not its token.
     path = path.replace("<uidb64>", "MQ").replace("<token>", "c0ffee-0123456789abcdef0123456789abcdef")
@@ -259,6 +274,13 @@ def _url(route, world, *, missing=False, conversation="johns"):
 
         path = path.replace("<str:token>", make_unsubscribe_token(world["john"], "notify_messages"))
     return "/" + path
+
+
+def _sarahs_reply(world):
+    from replies.models import CannedReply
+
+    reply, _ = CannedReply.objects.get_or_create(owner=world["sarah"], title="Sarah's own", defaults={"body": "Hi"})
+    return reply
 
 
 def _data(call, world, conversation="johns"):
@@ -318,7 +340,7 @@ def test_access_matrix(world, route, index, persona):
 
 
 @pytest.mark.parametrize("route", [route for route in ROUTES if "<int:" in route and "leads/" not in route
-                                   and "people/" not in route])
+                                   and "people/" not in route and not route.startswith("staff/replies/")])
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
 def test_each_persona_reaches_its_own_conversation_on_every_id_route(world, route, persona):
     """The other side of the matrix: Jane and Mike (whose conversation John's is not) reach

@@ -8,6 +8,7 @@ from accounts.models import Role, User
 from conversations.demo import SCALE_EMAIL_DOMAIN, load_demo_fixture
 from conversations.models import Conversation, Message, Status
 from leads.models import Lead
+from replies.models import CannedReply
 from tickets.models import SupportTicket
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +25,7 @@ def snapshot():
         "conversations": sorted(Conversation.objects.values_list("pk", "status", "assigned_to__email", "last_seq")),
         "messages": sorted(Message.objects.values_list("conversation_id", "seq", "body")),
         "tickets": sorted(SupportTicket.objects.values_list("conversation_id", "status", "assigned_to__email", "priority")),
+        "canned_replies": sorted(CannedReply.objects.values_list("pk", "title", "body", "updated_at")),
     }
 
 
@@ -77,6 +79,12 @@ def test_seed_makes_the_leads_conversations_and_tickets():
         assert ticket.subject.startswith("Support request from ")
     assert SupportTicket.objects.count() == 3
     assert not Conversation.objects.filter(customer__email="bob.wilson@example.com").exists()
+
+
+def test_seed_makes_two_shared_canned_replies_and_one_of_sarahs():
+    run_seed()
+    assert set(CannedReply.objects.values_list("owner__email", "title")) == {
+        (None, "Greeting"), (None, "Closing"), ("sarah@designpi.com", "Checking with the team")}
 
 
 def test_seed_twice_changes_nothing():

@@ -50,6 +50,8 @@ class TeamPortal:
             "poll": reverse(f"{self.namespace}:conversation_messages", args=args),
             "send": reverse(f"{self.namespace}:conversation_reply", args=args),
             "status": reverse(f"{self.namespace}:conversation_status", args=args),
+            # The message box's saved-replies picker (replies app; one URL for both portals).
+            "replies": reverse("staff:conversation_replies", args=args),
         }
         if self.manages:
             urls["assign"] = reverse(f"{self.namespace}:conversation_assign", args=args)

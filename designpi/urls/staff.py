@@ -3,6 +3,7 @@
 from django.urls import path
 
 from conversations.views import staff
+from replies import views as reply_views
 from tickets import views as ticket_views
 
 app_name = "staff"
@@ -17,4 +18,10 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", staff.conversation_status, name="conversation_status"),
     path("tickets/", ticket_views.staff_ticket_list, name="ticket_list"),
     path("attention/", staff.attention, name="attention"),
+    # Canned replies (issue 14): the team's page (admins too) and the message box's picker.
+    path("replies/", reply_views.reply_list, name="reply_list"),
+    path("replies/new/", reply_views.reply_create, name="reply_create"),
+    path("replies/<int:pk>/edit/", reply_views.reply_edit, name="reply_edit"),
+    path("replies/<int:pk>/delete/", reply_views.reply_delete, name="reply_delete"),
+    path("conversations/<int:pk>/replies/", reply_views.conversation_replies, name="conversation_replies"),
 ]

@@ -628,6 +628,140 @@
     document.querySelectorAll("input[data-time-zone]").forEach(function (input) { input.value = zone; });
   }
 
+  // --- saved (canned) replies: a picker in the team's message box -------------------
+  // "Insert reply", or "/" in an empty box, opens a combobox + listbox. The list comes from
+  // the server when the picker opens, its placeholders already filled for this conversation
+  // (plain text: it goes into the box as a value, never as HTML). Arrows move, Enter inserts,
+  // Escape closes; focus returns to the message box.
+
+  var picker = { root: null, replies: [], shown: [], active: -1 };
+
+  function pickerParts(root) {
+    return {
+      button: root.querySelector("[data-reply-open]"),
+      popup: root.querySelector("[data-reply-popup]"),
+      filter: root.querySelector("[data-reply-filter]"),
+      list: root.querySelector("[data-reply-options]"),
+      status: root.querySelector("[data-reply-status]"),
+      box: root.closest("form").querySelector("textarea")
+    };
+  }
+
+  function setActive(index) {
+    var p = pickerParts(picker.root);
+    var items = p.list.children;
+    picker.active = items.length ? (index + items.length) % items.length : -1;
+    for (var i = 0; i < items.length; i++) { items[i].setAttribute("aria-selected", i === picker.active ? "true" : "false"); }
+    if (picker.active >= 0) {
+      p.filter.setAttribute("aria-activedescendant", items[picker.active].id);
+      items[picker.active].scrollIntoView({ block: "nearest" });
+    } else {
+      p.filter.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function renderReplies() {
+    var p = pickerParts(picker.root);
+    var words = p.filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    picker.shown = picker.replies.filter(function (r) {
+      var hay = (r.title + " " + r.text).toLowerCase();
+      return words.every(function (w) { return hay.indexOf(w) !== -1; });
+    });
+    p.list.textContent = "";
+    picker.shown.forEach(function (r, i) {
+      var li = document.createElement("li");
+      li.id = "reply-option-" + i;
+      li.setAttribute("role", "option");
+      var title = document.createElement("strong");
+      title.textContent = r.title + (r.shared ? "" : " (yours)");
+      var snippet = document.createElement("span");
+      snippet.className = "reply-snippet";
+      snippet.textContent = r.text;
+      li.appendChild(title);
+      li.appendChild(snippet);
+      li.addEventListener("mousedown", function (event) { event.preventDefault(); insertReply(i); });
+      p.list.appendChild(li);
+    });
+    p.status.textContent = picker.replies.length === 0 ? "No saved replies yet." :
+      picker.shown.length === 0 ? "No reply matches." : "";
+    setActive(0);
+  }
+
+  function openPicker(root) {
+    var p = pickerParts(root);
+    picker.root = root;
+    picker.replies = [];
+    p.popup.hidden = false;
+    p.button.setAttribute("aria-expanded", "true");
+    p.filter.setAttribute("aria-expanded", "true");
+    p.filter.value = "";
+    p.list.textContent = "";
+    p.status.textContent = "Loading…";
+    p.filter.focus();
+    fetch(root.getAttribute("data-url"), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (data) {
+        if (picker.root !== root) { return; }
+        picker.replies = data.replies || [];
+        renderReplies();
+      })
+      .catch(function () { p.status.textContent = "Could not load the saved replies. Try again."; });
+  }
+
+  function closePicker(refocus) {
+    if (!picker.root) { return; }
+    var p = pickerParts(picker.root);
+    p.popup.hidden = true;
+    p.button.setAttribute("aria-expanded", "false");
+    p.filter.setAttribute("aria-expanded", "false");
+    p.filter.removeAttribute("aria-activedescendant");
+    picker.root = null;
+    if (refocus) { p.box.focus(); }
+  }
+
+  function insertReply(index) {
+    var reply = picker.shown[index];
+    if (!reply) { return; }
+    var box = pickerParts(picker.root).box;
+    var start = box.selectionStart, end = box.selectionEnd;
+    box.value = box.value.slice(0, start) + reply.text + box.value.slice(end);
+    closePicker(true);
+    box.selectionStart = box.selectionEnd = start + reply.text.length;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  document.addEventListener("click", function (event) {
+    var opener = event.target.closest && event.target.closest("[data-reply-open]");
+    if (opener) {
+      var root = opener.closest("[data-reply-picker]");
+      if (picker.root === root) { closePicker(true); } else { closePicker(false); openPicker(root); }
+      return;
+    }
+    if (picker.root && !picker.root.contains(event.target)) { closePicker(false); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "/" && target.matches && target.matches("textarea[data-enter-sends]") && target.value === "") {
+      var root = target.form && target.form.querySelector("[data-reply-picker]");
+      if (root) { event.preventDefault(); openPicker(root); }
+      return;
+    }
+    if (!picker.root || !target.matches || !target.matches("[data-reply-filter]")) { return; }
+    if (event.key === "ArrowDown") { event.preventDefault(); setActive(picker.active + 1); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); setActive(picker.active - 1); }
+    else if (event.key === "Enter") { event.preventDefault(); insertReply(picker.active); }
+    else if (event.key === "Escape") { event.preventDefault(); closePicker(true); }
+    else if (event.key === "Tab") { closePicker(false); }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (picker.root && event.target.matches && event.target.matches("[data-reply-filter]")) { renderReplies(); }
+  });
+
   // --- start ------------------------------------------------------------------
 
   document.addEventListener("htmx:load", function (event) { localizeTimes(event.detail.elt); });

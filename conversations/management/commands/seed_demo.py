@@ -29,7 +29,8 @@ class Command(BaseCommand):
         report = seed_demo(data)
         self.stdout.write(
             f"Demo data: {len(report.users_created)} users, {len(report.leads_created)} leads, "
-            f"{report.conversations_created} conversations and {report.messages_created} messages created "
+            f"{report.conversations_created} conversations, {report.messages_created} messages and "
+            f"{report.canned_replies_created} canned replies created "
             "(what already existed was left as it was)."
         )
         if scale:
