@@ -283,3 +283,35 @@ class TestSnoozeViews:
         conversation_snooze(actor=world["admin"], conversation=world["johns"], until=until)
         html = as_user(world[viewer]).get(reverse(f"{portal}:conversation_list")).content.decode()
         assert f'snoozed until <time datetime="{until.isoformat()}' in html
+
+
+# --- lists with snoozed rows cost the same --------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [3, 30])
+def test_staff_list_with_snoozed_rows_queries(sarah, as_user, many_conversations, django_assert_num_queries, rows):
+    until = timezone.now() + timedelta(hours=5)
+    for c in many_conversations(rows, sarah):
+        conversation_snooze(actor=sarah, conversation=c, until=until)
+    client = as_user(sarah)
+    # 1 session, 2 user, 3 count + newest activity, 4 the page's conversations,
+    # 5 unread counts, 6 last messages (snoozed_until is a column of the row: no query)
+    with django_assert_num_queries(6):
+        html = client.get(reverse("staff:conversation_list")).content.decode()
+    assert html.count("snoozed until <time") == min(rows, 25)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [3, 30])
+def test_console_list_with_snoozed_rows_queries(admin_user, sarah, as_user, many_conversations,
+                                                django_assert_num_queries, rows):
+    until = timezone.now() + timedelta(hours=5)
+    for c in many_conversations(rows, sarah):
+        conversation_snooze(actor=admin_user, conversation=c, until=until)
+    client = as_user(admin_user)
+    # 1 session, 2 user, 3 team members (filter, option list, bulk bar), 4 count + newest
+    # activity, 5 the page's conversations, 6 unread counts, 7 last messages
+    with django_assert_num_queries(7):
+        html = client.get(reverse("console:conversation_list")).content.decode()
+    assert html.count("snoozed until <time") == min(rows, 25)
