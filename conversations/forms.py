@@ -2,9 +2,11 @@
 through one of these (house style 8: allow-listed, never request keys to the ORM)."""
 
 import uuid
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -224,3 +226,57 @@ class BulkForm(forms.Form):
         if data["status"]:
             parts.append(f"set the status to {Status(data['status']).label}")
         return " and ".join(parts)
+
+
+SNOOZE_CHOICES = [
+    ("hour", "1 hour"),
+    ("tomorrow", "Tomorrow 9:00"),
+    ("monday", "Next Monday 9:00"),
+    ("custom", "Chosen time"),
+]
+DATETIME_LOCAL_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def snooze_preset_times(now: datetime, zone) -> dict[str, datetime]:
+    """When each preset ends, computed in the viewer's time zone ``zone``: "tomorrow 9:00"
+    is 9:00 on the viewer's clock, whatever the server's zone."""
+    local = now.astimezone(zone)
+    nine = time(9)
+    return {
+        "hour": now + timedelta(hours=1),
+        "tomorrow": datetime.combine(local.date() + timedelta(days=1), nine, tzinfo=zone),
+        # Monday is weekday 0: from a Monday this is the Monday a week on.
+        "monday": datetime.combine(local.date() + timedelta(days=7 - local.weekday()), nine, tzinfo=zone),
+    }
+
+
+class SnoozeForm(forms.Form):
+    """POST preset=<hour|tomorrow|monday|custom>, and until=<YYYY-MM-DDTHH:MM> (a
+    datetime-local value, read in the viewer's time zone) for "custom". cleaned_data
+    then has ``until_at``, an aware datetime; whether it is in the future and not too far
+    is the service's rule (conversation_snooze)."""
+
+    preset = forms.ChoiceField(label="Snooze until", choices=SNOOZE_CHOICES)
+    until = forms.CharField(label="Chosen time", required=False, max_length=19)
+
+    def __init__(self, *args, zone, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.now = now or timezone.now()
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("preset")
+        if preset is None:
+            return data
+        if preset != "custom":
+            data["until_at"] = snooze_preset_times(self.now, self.zone)[preset]
+            return data
+        text = (data.get("until") or "").strip()
+        for fmt in DATETIME_LOCAL_FORMATS:
+            try:
+                data["until_at"] = datetime.strptime(text, fmt).replace(tzinfo=self.zone)
+                return data
+            except ValueError:
+                continue
+        raise ValidationError({"until": "Choose a date and time to snooze until."})

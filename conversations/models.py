@@ -91,6 +91,9 @@ class Conversation(models.Model):
     # Moves on every new message and every change, read marks included (set by the services).
     updated_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # Snoozed: PENDING until this moment, then the worker sets it OPEN (issue 14). Any
+    # other status change, or the participant writing, clears it (conversations.services).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -144,9 +145,11 @@ def conversation_post_message(
         locked.updated_at = now
         update_fields = ["last_seq", "last_message_at", "updated_at"]
         if from_participant and locked.status != Status.OPEN:
-            # The participant writing again means the thread needs the team: reopen it.
+            # The participant writing again means the thread needs the team: reopen it
+            # (and wake it, if it was snoozed).
             locked.status = Status.OPEN
-            update_fields.append("status")
+            locked.snoozed_until = None
+            update_fields += ["status", "snoozed_until"]
         locked.save(update_fields=update_fields)
         if from_participant:
             ticket_record_participant_message(conversation=locked, message=message)
@@ -208,11 +211,83 @@ def conversation_set_status(*, actor: User, conversation: Conversation, status: 
             _copy_state(source=locked, target=conversation)
             return conversation
         locked.status = status
+        locked.snoozed_until = None  # any status change by hand ends a snooze
         locked.updated_at = timezone.now()
-        locked.save(update_fields=["status", "updated_at"])
+        locked.save(update_fields=["status", "snoozed_until", "updated_at"])
         ticket_follow_conversation(conversation=locked)
     _copy_state(source=locked, target=conversation)
     return conversation
+
+
+# --- Snooze (issue 14) ---------------------------------------------------------------
+
+SNOOZE_MAX = timedelta(days=90)
+
+
+def conversation_snooze(*, actor: User, conversation: Conversation, until) -> Conversation:
+    """Set the conversation PENDING until ``until`` (an aware datetime); the ticket follows.
+
+    The same people and the same locked, visibility-checked read as conversation_set_status.
+    A wake task is queued on commit to run at ``until`` (conversations/tasks.py); a task
+    left over from an earlier snooze finds the time changed and does nothing.
+    """
+    if until is None or timezone.is_naive(until):
+        raise ValidationError("Choose when the conversation should wake.", code="required")
+    now = timezone.now()
+    if until <= now:
+        raise ValidationError("The snooze must end in the future.", code="past")
+    if until > now + SNOOZE_MAX:
+        raise ValidationError(f"A snooze can last at most {SNOOZE_MAX.days} days.", code="too_long")
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().visible_to(actor).get(pk=conversation.pk)
+        if not (actor.is_admin or (actor.role == Role.STAFF and locked.assigned_to_id == actor.pk)):
+            raise PermissionDenied("Only an admin or the assigned staff member can snooze a conversation.")
+        if locked.status == Status.PENDING and locked.snoozed_until == until:
+            _copy_state(source=locked, target=conversation)
+            return conversation
+        locked.status = Status.PENDING
+        locked.snoozed_until = until
+        locked.updated_at = now
+        locked.save(update_fields=["status", "snoozed_until", "updated_at"])
+        ticket_follow_conversation(conversation=locked)
+        from .tasks import conversation_wake_task
+
+        transaction.on_commit(
+            partial(conversation_wake_task.using(run_after=until).enqueue, locked.pk), robust=True
+        )
+    logger.info("conversation_snooze actor=%s conversation=%s until=%s", actor.pk, locked.pk, until.isoformat())
+    _copy_state(source=locked, target=conversation)
+    return conversation
+
+
+def conversation_wake(*, conversation_id: int) -> bool:
+    """The system (no actor: the worker) sets a snoozed conversation OPEN once its time
+    has come; the ticket follows. Idempotent: a conversation no longer snoozed, or snoozed
+    until later, is left alone (False). The snooze was allowed when it was set; waking
+    changes only the status, so no visibility check applies here."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_id, status=Status.PENDING, snoozed_until__lte=now)
+            .first()
+        )
+        if locked is None:
+            return False
+        locked.status = Status.OPEN
+        locked.snoozed_until = None
+        locked.updated_at = now
+        locked.save(update_fields=["status", "snoozed_until", "updated_at"])
+        ticket_follow_conversation(conversation=locked)
+    logger.info("conversation_wake conversation=%s", conversation_id)
+    return True
+
+
+def conversation_wake_due() -> int:
+    """Wake every conversation whose snooze has ended (the safety sweep behind the
+    per-snooze tasks: `manage.py snooze_wake_due`). Returns how many woke."""
+    due = Conversation.objects.filter(status=Status.PENDING, snoozed_until__lte=timezone.now())
+    return sum(conversation_wake(conversation_id=pk) for pk in due.values_list("pk", flat=True))
 
 
 def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_seq: int | None = None) -> int:
@@ -278,6 +353,7 @@ def _copy_state(*, source: Conversation, target: Conversation) -> None:
     target.last_seq = source.last_seq
     target.last_message_at = source.last_message_at
     target.updated_at = source.updated_at
+    target.snoozed_until = source.snoozed_until
     if target.assigned_to_id != source.assigned_to_id:
         target.assigned_to = source.assigned_to
 

@@ -128,6 +128,12 @@ def conversation_status(request, pk):
 
 @require_POST
 @admin_required
+def conversation_snooze(request, pk):
+    return team.conversation_snooze_view(request, pk, portal=CONSOLE)
+
+
+@require_POST
+@admin_required
 def conversation_assign(request, pk):
     """POST assigned_to=<team member id or empty>: the ticket follows (SPEC §4.3)."""
     conversation = CONSOLE.conversation_for(request, pk)

@@ -91,6 +91,13 @@ def conversation_status(request, pk):
     return team.conversation_status(request, pk, portal=STAFF)
 
 
+@require_POST
+@team_required
+def conversation_snooze(request, pk):
+    """The assigned staff member (or an admin, in their own inbox) snoozes it."""
+    return team.conversation_snooze_view(request, pk, portal=STAFF)
+
+
 @require_safe
 @team_required
 def attention(request):

@@ -16,13 +16,14 @@ from django.urls import reverse
 
 from accounts.selectors import team_member_list
 from designpi.http import invalid_change
+from notifications.emails import recipient_zone
 from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
 
-from ..forms import AssignForm, StatusForm
+from ..forms import SNOOZE_CHOICES, AssignForm, SnoozeForm, StatusForm
 from ..models import Conversation
 from ..selectors import conversation_get_for
-from ..services import conversation_set_status
+from ..services import conversation_set_status, conversation_snooze
 from .lists import list_rows
 from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
 
@@ -52,6 +53,7 @@ class TeamPortal:
             "status": reverse(f"{self.namespace}:conversation_status", args=args),
             # The message box's saved-replies picker (replies app; one URL for both portals).
             "replies": reverse("staff:conversation_replies", args=args),
+            "snooze": reverse(f"{self.namespace}:conversation_snooze", args=args),
         }
         if self.manages:
             urls["assign"] = reverse(f"{self.namespace}:conversation_assign", args=args)
@@ -72,6 +74,7 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         "participant": conversation.participant,
         "manages": portal.manages,
         "status_form": StatusForm.for_conversation(conversation, id="panel-status"),
+        "snooze_presets": [choice for choice in SNOOZE_CHOICES if choice[0] != "custom"],
         "urls": portal.urls(conversation),
     }
     if portal.manages:
@@ -131,6 +134,16 @@ def conversation_status(request, pk, *, portal: TeamPortal):
     if not form.is_valid():
         return invalid_change(form)
     return apply_change(request, portal, conversation, conversation_set_status, status=form.cleaned_data["status"])
+
+
+def conversation_snooze_view(request, pk, *, portal: TeamPortal):
+    """POST preset=<hour|tomorrow|monday> or preset=custom&until=<datetime-local>, read in
+    the viewer's time zone (their saved one, else the site's): PENDING until then."""
+    conversation = portal.conversation_for(request, pk)
+    form = SnoozeForm(request.POST, zone=recipient_zone(request.user))
+    if not form.is_valid():
+        return invalid_change(form)
+    return apply_change(request, portal, conversation, conversation_snooze, until=form.cleaned_data["until_at"])
 
 
 def apply_change(request, portal: TeamPortal, conversation, service, **change):

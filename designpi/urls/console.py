@@ -21,6 +21,7 @@ urlpatterns = [
     path("conversations/<int:pk>/reply/", conversation_admin.conversation_reply, name="conversation_reply"),
     path("conversations/<int:pk>/assign/", conversation_admin.conversation_assign, name="conversation_assign"),
     path("conversations/<int:pk>/status/", conversation_admin.conversation_status, name="conversation_status"),
+    path("conversations/<int:pk>/snooze/", conversation_admin.conversation_snooze, name="conversation_snooze"),
     path("conversations/<int:pk>/priority/", conversation_admin.conversation_priority, name="conversation_priority"),
     path("tickets/", ticket_views.console_ticket_list, name="ticket_list"),
     path("leads/", lead_views.lead_list, name="lead_list"),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("conversations/<int:pk>/messages/", staff.conversation_messages, name="conversation_messages"),
     path("conversations/<int:pk>/reply/", staff.conversation_reply, name="conversation_reply"),
     path("conversations/<int:pk>/status/", staff.conversation_status, name="conversation_status"),
+    path("conversations/<int:pk>/snooze/", staff.conversation_snooze, name="conversation_snooze"),
     path("tickets/", ticket_views.staff_ticket_list, name="ticket_list"),
     path("attention/", staff.attention, name="attention"),
     # Canned replies (issue 14): the team's page (admins too) and the message box's picker.
