@@ -71,6 +71,8 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         "manages": portal.manages,
         "status_form": StatusForm.for_conversation(conversation, id="panel-status"),
         "urls": portal.urls(conversation),
+        # Automatic assignments (issue 14), newest first: one query.
+        "assignment_records": list(conversation.assignment_records.select_related("assignee")[:5]),
     }
     if portal.manages:
         team = team_member_list()

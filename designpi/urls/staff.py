@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from conversations.views import staff
+from conversations.views import assignment, staff
 from tickets import views as ticket_views
 
 app_name = "staff"
@@ -17,4 +17,5 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", staff.conversation_status, name="conversation_status"),
     path("tickets/", ticket_views.staff_ticket_list, name="ticket_list"),
     path("attention/", staff.attention, name="attention"),
+    path("availability/", assignment.availability, name="availability"),
 ]
