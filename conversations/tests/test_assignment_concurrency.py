@@ -55,9 +55,8 @@ def test_racing_arrivals_and_drains_never_double_assign_or_overfill(settings, mo
             else:  # an arrival; its commit triggers a drain in this thread
                 conversation = conversation_start_for_lead(actor=None, lead=rng.choice(leads))
                 conversation_post_message(actor=None, conversation=conversation, body="help")
-        return None
 
-    results, errors = run_in_threads(work, 8)
+    _, errors = run_in_threads(work, 8)
     assert errors == [None] * 8
 
     doubled = AssignmentRecord.objects.values("conversation").annotate(n=Count("id")).filter(n__gt=1)
