@@ -227,5 +227,10 @@ class AssignmentRecord(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["conversation", "-at", "-id"], name="assignrecord_conv_recent")]
 
+    @property
+    def rule_label(self) -> str:
+        """The rule in a sentence: "round-robin", "least-loaded"."""
+        return self.rule.replace("_", "-")
+
     def __str__(self):
         return f"#{self.conversation_id} to {self.assignee_id} by {self.rule} at {self.at:%Y-%m-%d %H:%M:%S}"
