@@ -1,4 +1,5 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -13,6 +14,7 @@ class Role(models.TextChoices):
 
 
 TEAM_ROLES = (Role.ADMIN, Role.STAFF)
+CAPACITY_MAX = 1000  # a User.capacity above this is a typo, not a plan
 
 
 class UserQuerySet(models.QuerySet):
@@ -65,6 +67,15 @@ class User(AbstractBaseUser):
     # side of a conversation (participant messages for the team, replies for a customer).
     notify_assigned = models.BooleanField("email me when a conversation is assigned to me", default=True)
     notify_messages = models.BooleanField("email me about unread messages", default=True)
+    # Automatic assignment (conversations.assignment): a team member receives
+    # conversations only while available (their own switch in the staff header; off for
+    # everyone until they turn it on) and while they have fewer than `capacity` OPEN
+    # conversations assigned (set by admins on the Assignment page).
+    available = models.BooleanField("available for automatic assignment", default=False)
+    capacity = models.PositiveSmallIntegerField(
+        "most open conversations at once", default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(CAPACITY_MAX)],
+    )
 
     objects = UserManager()
 
@@ -81,6 +92,7 @@ class User(AbstractBaseUser):
             # stored; MariaDB's case-insensitive collation already makes the unique index
             # refuse a second spelling. (A unique index on Lower("email") would be the obvious
             # way, but MySQL/MariaDB have no expression indexes: Django skips it there, W043.)
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="user_capacity_positive"),
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")),
                 name="user_email_lower_case",

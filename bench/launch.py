@@ -51,6 +51,8 @@ def argument_parser():
                       help="interleaved rounds over team sizes (and the baseline); medians reported (default 3)")
     team.add_argument("--baseline-tree", default=None,
                       help="also serve this checkout of older code on the same database and measure it alike")
+    parser.add_argument("--assignment", action="store_true",
+                        help="automatic assignment (issue 14): one claim's time at the last of --sizes")
     live = parser.add_argument_group(
         "live updates (issue 10)",
         "--live runs only these, instead of the rows above: pages on gunicorn's sync workers, "
@@ -119,6 +121,8 @@ def child_arguments(options, vendor):
         argv += ["--team", "--team-sizes", options["team_sizes"], "--rounds", str(options["rounds"])]
         if options["baseline_tree"]:
             argv += ["--baseline-tree", os.path.abspath(options["baseline_tree"])]
+    if options["assignment"]:
+        argv += ["--assignment"]
     if options["live"]:
         argv += ["--live", "--live-parts", options["live_parts"]]
         for name in ("live_messages", "streams", "idle_seconds"):

@@ -39,6 +39,10 @@ def run(options):
         from bench.emails import run_emails
 
         return run_emails(options)
+    if options["assignment"]:
+        from bench.assignment import run_assignment
+
+        return run_assignment(options)
     if options["team"]:
         from bench.team import run_team
 

@@ -8,12 +8,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import CAPACITY_MAX, User
 
 from designpi.http import MAX_INT, PageForm
 from designpi.validators import parse_id
 
-from .models import Source, Status
+from .models import AssignmentMode, Source, Status
 from .search import MAX_QUERY_LENGTH, parse_search
 from .services import BULK_LIMIT, KEEP, message_clean_body
 
@@ -280,3 +280,21 @@ class SnoozeForm(forms.Form):
             except ValueError:
                 continue
         raise ValidationError({"until": "Choose a date and time to snooze until."})
+
+
+# --- Automatic assignment (issue 14) -----------------------------------------------
+
+
+class AssignmentModeForm(forms.Form):
+    mode = forms.ChoiceField(label="Automatic assignment", choices=AssignmentMode.choices)
+
+
+class CapacityForm(forms.Form):
+    capacity = forms.IntegerField(label="Capacity", min_value=1, max_value=CAPACITY_MAX)
+
+
+class AvailabilityForm(forms.Form):
+    """The header switch posts the state it turns to: "on" or "off" (nothing else)."""
+
+    available = forms.ChoiceField(choices=[("on", "Available"), ("off", "Away")])
+    next = forms.CharField(required=False, max_length=2000)

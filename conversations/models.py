@@ -122,6 +122,8 @@ class Conversation(models.Model):
             models.Index(fields=["status", "-updated_at", "-id"], name="conv_status_recent"),
             models.Index(fields=["source", "-updated_at", "-id"], name="conv_source_recent"),
             models.Index(fields=["-updated_at", "-id"], name="conv_recent"),
+            # Automatic assignment's backlog: unassigned OPEN ones in arrival order.
+            models.Index(fields=["assigned_to", "status", "created_at", "id"], name="conv_waiting_arrival"),
         ]
 
     def __str__(self):
@@ -185,3 +187,53 @@ class Message(models.Model):
         if self.sender_id:
             return self.sender.display_name
         return self.conversation.participant_name
+
+
+# --- Automatic assignment (issue 14; services in conversations/assignment.py) ----------
+
+
+class AssignmentMode(models.TextChoices):
+    OFF = "off", "Off (admins assign by hand)"
+    ROUND_ROBIN = "round_robin", "Round-robin"
+    LEAST_LOADED = "least_loaded", "Least-loaded (fewest open conversations)"
+
+
+class AssignmentPolicy(models.Model):
+    """The one row (pk 1) holding what admins chose on the Assignment page."""
+
+    mode = models.CharField(max_length=16, choices=AssignmentMode.choices, default=AssignmentMode.OFF)
+    # Round-robin: the pk of the team member who received the last conversation; the
+    # next goes to the first eligible member with a higher pk (wrapping around).
+    last_assignee_id = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(mode__in=AssignmentMode.values), name="assignmentpolicy_mode_valid"),
+        ]
+
+    def __str__(self):
+        return f"automatic assignment: {self.get_mode_display()}"
+
+
+class AssignmentRecord(models.Model):
+    """One automatic assignment: when, to whom, by which rule (shown in the conversation)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="assignment_records")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.CharField(max_length=16, choices=AssignmentMode.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["conversation", "-at", "-id"], name="assignrecord_conv_recent")]
+
+    @property
+    def rule_label(self) -> str:
+        """The rule in a sentence: "round-robin", "least-loaded"."""
+        return self.rule.replace("_", "-")
+
+    def __str__(self):
+        return f"#{self.conversation_id} to {self.assignee_id} by {self.rule} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -153,6 +153,8 @@ def conversation_post_message(
         locked.save(update_fields=update_fields)
         if from_participant:
             ticket_record_participant_message(conversation=locked, message=message)
+            if locked.assigned_to_id is None:
+                _auto_assign_on_commit()
         # Emails the other side later about what is still unread (queued on commit).
         notify_message_posted(message=message)
 
@@ -185,6 +187,7 @@ def conversation_assign(*, actor: User, conversation: Conversation, assignee: Us
         locked.save(update_fields=["assigned_to", "updated_at"])
         ticket_follow_conversation(conversation=locked)
         notify_assigned(actor=actor, conversation=locked)
+        _auto_assign_on_commit()  # a slot freed, or (unassigned) one more waits
     logger.info(
         "conversation_assign actor=%s conversation=%s assignee=%s",
         actor.pk, locked.pk, assignee.pk if assignee else None,
@@ -215,6 +218,7 @@ def conversation_set_status(*, actor: User, conversation: Conversation, status: 
         locked.updated_at = timezone.now()
         locked.save(update_fields=["status", "snoozed_until", "updated_at"])
         ticket_follow_conversation(conversation=locked)
+        _auto_assign_on_commit()  # leaving OPEN frees a slot; reopening may make one wait
     _copy_state(source=locked, target=conversation)
     return conversation
 
@@ -338,6 +342,13 @@ def _check_rate_limit(actor: User) -> None:
     if Message.objects.filter(sender=actor, created_at__gte=since).count() >= limit:
         logger.warning("message rate limit hit user=%s", actor.pk)
         raise RateLimited(retry_after=int(RATE_LIMIT_WINDOW.total_seconds()))
+
+
+def _auto_assign_on_commit() -> None:
+    """Automatic assignment (conversations/assignment.py) after this transaction commits."""
+    from .assignment import assignment_drain_on_commit
+
+    assignment_drain_on_commit()
 
 
 def _check_assignee(assignee: User | None) -> None:

@@ -71,11 +71,12 @@ def notify_message_posted(*, message: Message) -> None:
     transaction.on_commit(enqueue_once, robust=True)
 
 
-def notify_assigned(*, actor: User, conversation: Conversation) -> None:
-    """After an assignment: tell the new assignee (not an admin assigning themselves)."""
+def notify_assigned(*, actor: User | None, conversation: Conversation) -> None:
+    """After an assignment: tell the new assignee (not an admin assigning themselves).
+    ``actor`` None: automatic assignment (conversations.assignment)."""
     from . import tasks
 
-    if conversation.assigned_to_id is None or conversation.assigned_to_id == actor.pk:
+    if conversation.assigned_to_id is None or (actor is not None and conversation.assigned_to_id == actor.pk):
         return
     _enqueue_on_commit(tasks.notify_assignment, conversation.pk, conversation.assigned_to_id)
 

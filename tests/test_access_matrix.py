@@ -147,6 +147,10 @@ ROUTES = {
     # The picker's JSON: whoever sees the conversation (Sarah is John's assignee; admins see all).
     "staff/conversations/<int:pk>/replies/": [Call("GET", {**team(200), "other_staff": 404}),
                                               Call("POST", everyone(405))],
+    # Automatic assignment (issue 14): each team member's own switch; bad input 400.
+    "staff/availability/": [Call("POST", team(302), data={"available": "on"}),
+                            Call("POST", team(400), data={"available": "maybe"}),
+                            Call("GET", refused_get(PERSONAS))],
     # Admin console
     "admin/": [Call("GET", admins(302))],
     "admin/conversations/": [Call("GET", admins(200)), Call("GET", admins(200), data=SEARCH)],
@@ -175,6 +179,14 @@ ROUTES = {
     "admin/leads/<int:pk>/conversation/": [Call("POST", admins(302)),
                                            Call("GET", refused_get(PERSONAS))],
     "admin/people/": [Call("GET", admins(200))],
+    "admin/assignment/": [Call("GET", admins(200)), Call("POST", everyone(405))],
+    "admin/assignment/mode/": [Call("POST", admins(302), data={"mode": "round_robin"}),
+                               Call("POST", admins(400), data={"mode": "fastest"}),
+                               Call("GET", refused_get(PERSONAS))],
+    # <int:pk> is John, a customer: he has no capacity (400); bad numbers are 400 too.
+    "admin/people/<int:pk>/capacity/": [Call("POST", admins(400), data={"capacity": 5}),
+                                        Call("POST", admins(400), data={"capacity": 0}),
+                                        Call("GET", refused_get(PERSONAS))],
     "admin/people/invite/": [Call("POST", admins(302), data=INVITE),
                              Call("POST", admins(400), data={**INVITE, "email": "john@example.test"}),
                              Call("POST", admins(400), data={**INVITE, "role": "superuser"}),

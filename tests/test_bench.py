@@ -17,7 +17,7 @@ from bench import server
 from bench.launch import server_environment
 
 OPTIONS = ("--sizes", "--messages", "--duration", "--connections", "--workers", "--worker-class",
-           "--threads", "--pollers", "--database-url", "--output", "--reuse-database", "--only-search")
+           "--threads", "--pollers", "--database-url", "--output", "--reuse-database", "--only-search", "--assignment")
 
 
 def run_python(*argv):

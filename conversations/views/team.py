@@ -76,6 +76,8 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         "status_form": StatusForm.for_conversation(conversation, id="panel-status"),
         "snooze_presets": [choice for choice in SNOOZE_CHOICES if choice[0] != "custom"],
         "urls": portal.urls(conversation),
+        # Automatic assignments (issue 14), newest first: one query.
+        "assignment_records": list(conversation.assignment_records.select_related("assignee")[:5]),
     }
     if portal.manages:
         team = team_member_list()

@@ -4,6 +4,7 @@ from django.urls import path
 
 from accounts import views as account_views
 from conversations.views import admin as conversation_admin
+from conversations.views import assignment
 from conversations.views import bulk as conversation_bulk
 from leads import views as lead_views
 from tickets import views as ticket_views
@@ -28,6 +29,9 @@ urlpatterns = [
     path("leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
     path("leads/<int:pk>/conversation/", lead_views.lead_conversation, name="lead_conversation"),
     path("people/", account_views.people_list, name="people_list"),
+    path("people/<int:pk>/capacity/", assignment.assignment_capacity, name="assignment_capacity"),
+    path("assignment/", assignment.assignment_page, name="assignment"),
+    path("assignment/mode/", assignment.assignment_mode, name="assignment_mode"),
     path("people/invite/", account_views.people_invite, name="people_invite"),
     path("people/<int:pk>/deactivate/", account_views.people_deactivate, name="people_deactivate"),
     path("people/<int:pk>/reactivate/", account_views.people_reactivate, name="people_reactivate"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from conversations.views import staff
+from conversations.views import assignment, staff
 from replies import views as reply_views
 from tickets import views as ticket_views
 
@@ -25,4 +25,5 @@ urlpatterns = [
     path("replies/<int:pk>/edit/", reply_views.reply_edit, name="reply_edit"),
     path("replies/<int:pk>/delete/", reply_views.reply_delete, name="reply_delete"),
     path("conversations/<int:pk>/replies/", reply_views.conversation_replies, name="conversation_replies"),
+    path("availability/", assignment.availability, name="availability"),
 ]
