@@ -304,7 +304,7 @@ def test_an_invitation_task_left_running_by_a_killed_worker_is_queued_again_and_
 
     from django.core.management import call_command
 
-    nina = user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
+    user_invite(actor=admin_user, email="nina@example.test", name="Nina", role=Role.STAFF)
     # A worker picked the task up and died before claiming the email: the task row says
     # RUNNING for ever and no watchdog was queued.
     (row,) = DBTaskResult.objects.all()
