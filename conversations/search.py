@@ -198,7 +198,12 @@ def _matching(queryset, *, columns, sqlite_table, query: SearchQuery):
 
 # MariaDB: how many of the newest conversations in scope are read directly (see
 # _mysql_search), and how many full-text candidates are fetched as a list of ids.
-RECENT_WINDOW = 1000
+# Reading the window costs about 35 ms per 1,000 conversations at 100,000 (their
+# messages are random reads through the conversation index), which every search of a
+# scope larger than the window pays: 500 keeps a search page near 100 ms
+# (docs/BENCHMARKS.md, "Search"), at the price of common words being searched among
+# the 500 newest only.
+RECENT_WINDOW = 500
 CANDIDATE_LIMIT = 5000
 PAGE_SIZE = 25  # enough matches among the newest to fill a page: the words are common
 
@@ -223,7 +228,7 @@ def _mysql_search(queryset, query, messages):
     whole list of matching rows before anything else happens (8 s for a word in 375,000
     of 1,000,000 messages on the benchmark machine), and no LIMIT shortens that. So:
 
-    1. Read the newest RECENT_WINDOW (1,000) conversations in scope directly (their messages
+    1. Read the newest RECENT_WINDOW (500) conversations in scope directly (their messages
        through the conversation index, LIKE then a word-boundary REGEXP): when the
        scope is no bigger than that, this is the whole answer and no full-text index
        is used at all.
