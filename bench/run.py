@@ -86,6 +86,7 @@ def save_results(results, options, *, table: str, kind: str = "") -> None:
 SEARCH_ROWS = [
     ("list_single", "admin list without search (the baseline)"),
     ("search_rare", 'search, a rare word ("chargeback")'),
+    ("search_rare_fixed", 'search, a rare word with one result at any size ("dashboard")'),
     ("search_common", 'search, a common word ("order")'),
     ("search_name", 'search, a name ("Jane Smith")'),
     ("search_email", "search, an email address"),
