@@ -57,6 +57,22 @@ class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(visibility_q(user))
 
+    def for_visitor(self, token):
+        """The one conversation a website visitor's cookie (or nothing) opens: the
+        visitor's rule, beside visible_to. What it checks: leads/visitor.py (visitor_q):
+        the signature and age of the token, the conversation's current pass key, source
+        still ``lead``, the lead not converted, the conversation not CLOSED."""
+        from leads.visitor import visitor_q
+
+        return self.filter(visitor_q(token))
+
+    def open_to_visitors(self):
+        """for_visitor's rule without the key: conversations a visitor pass may still open
+        (the continue link checks it before issuing a new key)."""
+        from leads.visitor import open_to_visitors_q
+
+        return self.filter(open_to_visitors_q())
+
     def newest_activity_first(self):
         return self.order_by("-updated_at", "-id")
 

@@ -35,6 +35,14 @@ def conversation_get_for(user, pk, *, assigned_only: bool = False) -> Conversati
         raise Http404("No such conversation.") from None
 
 
+def conversation_for_visitor(token) -> Conversation | None:
+    """The one conversation a website visitor's cookie token opens, or None (issue 12).
+    The rule is Conversation.objects.for_visitor; this only fetches what the thread needs."""
+    if not token:
+        return None
+    return Conversation.objects.for_visitor(token).select_related("lead", "assigned_to").first()
+
+
 def conversation_of_customer(customer) -> Conversation | None:
     """The customer's conversation if they have one yet (reads only; the services
     create it on first need)."""
