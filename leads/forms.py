@@ -37,7 +37,7 @@ class ProofOfWorkWidget(AltchaWidget):
     loading the script and its stylesheet from our static files (no CDN; the stylesheet
     is a <link> because the strict CSP refuses the <style> the script would inject)."""
 
-    template_name = "contact/altcha_widget.html"
+    template_name = "leads/altcha_widget.html"  # in leads/templates: the form renderer reads apps' templates
 
 
 class ProofOfWorkField(AltchaField):
