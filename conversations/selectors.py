@@ -8,7 +8,6 @@ from designpi.validators import parse_id
 from .models import Conversation, Message, visibility_q
 from .search import search_conversations
 
-
 # A page of a thread (and the most a poll returns at once): the newest this many.
 THREAD_PAGE_SIZE = 200
 # The browser tab's count (issue 15) names at most this many waiting conversations.

@@ -103,7 +103,8 @@ def visitor_q(token, prefix: str = "") -> Q:
     if read is None:
         return Q(pk__in=[])
     conversation_id, key = read
-    return Q(**{f"{prefix}pk": conversation_id, f"{prefix}visitor_pass__key_hash": _hash(key)}) & open_to_visitors_q(prefix)
+    this_key = Q(**{f"{prefix}pk": conversation_id, f"{prefix}visitor_pass__key_hash": _hash(key)})
+    return this_key & open_to_visitors_q(prefix)
 
 
 # --- The continue link (another device) --------------------------------------------------

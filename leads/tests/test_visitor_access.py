@@ -202,7 +202,8 @@ def test_query_counts_of_the_chat_page_and_the_poll(visitor, messages, admin_use
 def test_a_message_flood_from_the_visitor_is_refused_with_nothing_written(visitor, settings):
     settings.VISITOR_MESSAGE_LIMIT_PER_MINUTE = 2
     for n in range(2):
-        assert visitor.post(SEND, {**MESSAGE, "client_token": f"3f1d8b1a-2c4e-4a5e-9d6f-0b7d3b9e8e0{n}"}).status_code == 302
+        token = f"3f1d8b1a-2c4e-4a5e-9d6f-0b7d3b9e8e0{n}"
+        assert visitor.post(SEND, {**MESSAGE, "client_token": token}).status_code == 302
     before = Message.objects.count()
     response = visitor.post(SEND, {**MESSAGE, "client_token": "3f1d8b1a-2c4e-4a5e-9d6f-0b7d3b9e8e0f"},
                             HTTP_HX_REQUEST="true")
