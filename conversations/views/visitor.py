@@ -232,7 +232,7 @@ def continue_request(request):
     with transaction.atomic():
         continue_link_request(conversation=conversation)
         contact_attempt_record(kind=ContactAttempt.Kind.MESSAGE, email=conversation.lead.email, network=network)
-    return redirect(_urls(embedded)["page"] + ("&" if embedded else "?") + "sent=1")
+    return redirect(_urls(embedded)["page"] + "?sent=1")
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -241,3 +241,12 @@ def test_the_pass_stores_only_a_hash_of_the_key(visitor):
     key = signing.loads(visitor.token, salt=VISITOR_COOKIE_SALT)["k"]
     stored = VisitorPass.objects.get(conversation=visitor.conversation).key_hash
     assert key not in stored and len(stored) == 64
+
+
+def test_in_the_widget_the_answers_come_back_to_the_widget_page(visitor):
+    response = visitor.post(SEND + "?embedded=1", MESSAGE)
+    assert response.status_code == 302 and response["Location"] == "/contact/widget/"
+    response = visitor.post("/contact/continue/", {"embedded": "1"})
+    assert response.status_code == 302 and response["Location"] == "/contact/widget/?sent=1"
+    page = visitor.get(response["Location"])
+    assert b"We emailed you a link" in page.content and b'name="embedded" value="1"' in page.content
