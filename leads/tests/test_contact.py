@@ -202,3 +202,17 @@ def test_cross_site_posts_are_refused(client):
 
 def test_get_on_start_is_405(client):
     assert client.get(START).status_code == 405
+
+
+def test_the_form_page_makes_no_query_and_a_stale_cookie_one(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get(PAGE).status_code == 200
+    client.cookies[VISITOR_COOKIE_NAME] = "stale"
+    with django_assert_num_queries(0):  # a token that fails its signature asks nothing
+        assert client.get(PAGE).status_code == 200
+    response = contact(client)
+    client.cookies[VISITOR_COOKIE_NAME] = response.cookies[VISITOR_COOKIE_NAME].value
+    Conversation.objects.update(status=Status.CLOSED)
+    # 1 the conversation through for_visitor (none): the form, and the cookie is deleted
+    with django_assert_num_queries(1):
+        assert b"Chat with us" in client.get(PAGE).content
