@@ -5,7 +5,7 @@ with a conversation they have already fetched through their own access check, an
 with the URLs of their own portal.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -28,11 +28,21 @@ def recent_messages(conversation):
     return list(message_list_for(conversation, after=max(conversation.last_seq - THREAD_PAGE_SIZE, 0)))
 
 
+# Set on the request by the contact chat's views (views/visitor.py), and only there: the
+# thread is then the website visitor's, whoever else the session says is signed in.
+VISITOR_FLAG = "thread_for_visitor"
+
+
 def reader_of(request):
     """Who reads and writes in a thread view: the signed-in user, or None for a website
-    visitor (only the contact chat's views, which fetched the conversation through
-    Conversation.objects.for_visitor, serve anonymous requests)."""
-    return request.user if request.user.is_authenticated else None
+    visitor (the contact chat's views, which fetched the conversation through
+    Conversation.objects.for_visitor and say so with VISITOR_FLAG). A signed-in admin
+    with a visitor cookie on /contact/ is the visitor there, never the admin."""
+    if getattr(request, VISITOR_FLAG, False):
+        return None
+    if not request.user.is_authenticated:
+        raise PermissionDenied("Sign in to use this conversation.")
+    return request.user
 
 
 def viewer_is_team(request) -> bool:

@@ -41,7 +41,19 @@ from leads.visitor import (
 
 from ..selectors import conversation_for_visitor
 from ..services import conversation_start_for_visitor
-from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
+from .thread import VISITOR_FLAG, mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
+
+
+def as_visitor(view):
+    """The thread helpers (views/thread.py) read and write as the lead here, never as the
+    session's user (an admin trying the contact page is a visitor on it)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        setattr(request, VISITOR_FLAG, True)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def same_origin_required(view):
@@ -114,6 +126,7 @@ def _visitor_page(request, *, embedded):
 
 @require_safe
 @never_cache
+@as_visitor
 def page(request):
     """The contact form, or the visitor's chat when the browser's cookie opens one."""
     return _visitor_page(request, embedded=False)
@@ -121,6 +134,7 @@ def page(request):
 
 @require_safe
 @never_cache
+@as_visitor
 def widget(request):
     """The same, laid out for the widget's frame; the only page other sites
     (WIDGET_ALLOWED_ORIGINS) may frame (designpi/framing.py)."""
@@ -130,6 +144,7 @@ def widget(request):
 @require_POST
 @never_cache
 @same_origin_required
+@as_visitor
 def start(request):
     """The contact form: refusals (bad fields, honeypot, limits, a missing, invalid or
     replayed proof of work) are 4xx with the reason and store nothing."""
@@ -177,6 +192,7 @@ def start(request):
 
 @require_safe
 @never_cache
+@as_visitor
 def messages(request):
     """Poll: the visitor's new messages after ?after=<seq>, or 204. Nothing without a cookie
     that opens a conversation (204 too: a poll reveals nothing and creates nothing)."""
@@ -187,6 +203,7 @@ def messages(request):
 @require_POST
 @never_cache
 @same_origin_required
+@as_visitor
 def send(request):
     """Post a message as the lead. 404 without a cookie that opens a conversation."""
     embedded = _embedded(request)
@@ -217,6 +234,7 @@ def send(request):
 @require_POST
 @never_cache
 @same_origin_required
+@as_visitor
 def continue_request(request):
     """'Email me a link': the lead gets a single-use link to open this conversation in
     another browser (sent by the worker). Counts toward the per-minute message limit."""
@@ -238,6 +256,7 @@ def continue_request(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 @same_origin_required
+@as_visitor
 def continue_link(request, token):
     """The emailed link. GET shows a button (mail scanners that fetch links spend nothing);
     POST spends the link once and gives this browser the conversation's new cookie."""

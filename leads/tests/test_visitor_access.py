@@ -250,3 +250,16 @@ def test_in_the_widget_the_answers_come_back_to_the_widget_page(visitor):
     assert response.status_code == 302 and response["Location"] == "/contact/widget/?sent=1"
     page = visitor.get(response["Location"])
     assert b"We emailed you a link" in page.content and b'name="embedded" value="1"' in page.content
+
+
+def test_someone_signed_in_is_only_the_visitor_on_the_contact_chat(visitor, admin_user):
+    """An admin (or anyone) with a visitor cookie writes and reads as the lead there, never
+    as their account: the thread's reader is decided by the view, not by the session."""
+    visitor.force_login(admin_user)
+    conversation_post_message(actor=admin_user, conversation=visitor.conversation, body="A team reply")
+    assert visitor.post(SEND, MESSAGE).status_code == 302
+    message = visitor.conversation.messages.order_by("-seq").first()
+    assert (message.sender_id, message.from_participant) == (None, True)
+    html = visitor.get(PAGE).content.decode()
+    assert "Assign to" not in html and 'class="msg msg-theirs msg-team"' in html
+    assert visitor.conversation.messages.get(body="A team reply").read_at is not None  # read by the visitor
