@@ -53,6 +53,16 @@ def conversation_row_visible_to(user, row) -> bool:
     return False
 
 
+def conversation_row_open_to_visitor(conversation_id: int, row) -> bool:
+    """For the live feed: may a visitor stream opened for ``conversation_id`` (through
+    Conversation.objects.for_visitor) hear about this row as just read? The parts of
+    for_visitor a row carries: the same conversation, not CLOSED, still without a customer
+    (a conversation that became a customer's sets customer_id). The rest (the key, a
+    converted lead) is re-checked for every visitor stream with the sessions
+    (live.feed.ended_sessions), within LIVE_SESSION_RECHECK_SECONDS."""
+    return row.id == conversation_id and row.status != Status.CLOSED and row.customer_id is None
+
+
 class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(visibility_q(user))

@@ -42,6 +42,22 @@ def conversation_for_visitor(token) -> Conversation | None:
     return Conversation.objects.for_visitor(token).select_related("lead", "assigned_to").first()
 
 
+def visitor_tokens_still_open(tokens) -> set[str]:
+    """Which of these visitor tokens still open their conversation, in one query (the live
+    feed re-checks its visitor streams with it): for_visitor's rule, judged per token on
+    the rows of the conversations they name."""
+    from leads.visitor import key_hash, open_to_visitors_q, visitor_token_read
+
+    read = {token: visitor_token_read(token) for token in tokens}
+    ids = {value[0] for value in read.values() if value is not None}
+    if not ids:
+        return set()
+    current = dict(Conversation.objects.filter(open_to_visitors_q(), pk__in=ids)
+                   .values_list("pk", "visitor_pass__key_hash"))
+    return {token for token, value in read.items()
+            if value is not None and current.get(value[0]) == key_hash(value[1])}
+
+
 def conversation_of_customer(customer) -> Conversation | None:
     """The customer's conversation if they have one yet (reads only; the services
     create it on first need)."""

@@ -34,14 +34,15 @@ from .models import ContactAttempt, LeadStatus, VisitorPass
 logger = logging.getLogger("designpi.leads")
 
 VISITOR_COOKIE_NAME = "designpi_visitor"
-VISITOR_COOKIE_PATH = "/contact/"
+# "/": the live stream (/live/stream) reads it too; every other view ignores it.
+VISITOR_COOKIE_PATH = "/"
 VISITOR_COOKIE_SALT = "leads.visitor.cookie"
 CONTINUE_LINK_SALT = "leads.visitor.continue-link"
 
 
 # --- The pass and its tokens ----------------------------------------------------------
 
-def _hash(key: str) -> str:
+def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -53,9 +54,9 @@ def visitor_pass_issue(*, conversation) -> str:
     key = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
-        updated = VisitorPass.objects.filter(conversation=conversation).update(key_hash=_hash(key), rotated_at=now)
+        updated = VisitorPass.objects.filter(conversation=conversation).update(key_hash=key_hash(key), rotated_at=now)
         if not updated:
-            VisitorPass.objects.create(conversation=conversation, key_hash=_hash(key))
+            VisitorPass.objects.create(conversation=conversation, key_hash=key_hash(key))
     return signing.dumps({"c": conversation.pk, "k": key}, salt=VISITOR_COOKIE_SALT, compress=True)
 
 
@@ -65,7 +66,7 @@ def visitor_pass_revoke(*, conversation_id: int) -> int:
     the conversion to a customer may call it too (for_visitor refuses a converted lead
     either way)."""
     return VisitorPass.objects.filter(conversation_id=conversation_id).update(
-        key_hash=_hash(secrets.token_urlsafe(32)), rotated_at=timezone.now(),
+        key_hash=key_hash(secrets.token_urlsafe(32)), rotated_at=timezone.now(),
         link_generation=F("link_generation") + 1,
     )
 
@@ -103,7 +104,7 @@ def visitor_q(token, prefix: str = "") -> Q:
     if read is None:
         return Q(pk__in=[])
     conversation_id, key = read
-    this_key = Q(**{f"{prefix}pk": conversation_id, f"{prefix}visitor_pass__key_hash": _hash(key)})
+    this_key = Q(**{f"{prefix}pk": conversation_id, f"{prefix}visitor_pass__key_hash": key_hash(key)})
     return this_key & open_to_visitors_q(prefix)
 
 
@@ -150,7 +151,7 @@ def continue_link_request(*, conversation) -> None:
 
     with transaction.atomic():
         visitor_pass, _ = VisitorPass.objects.get_or_create(
-            conversation=conversation, defaults={"key_hash": _hash(secrets.token_urlsafe(32))}
+            conversation=conversation, defaults={"key_hash": key_hash(secrets.token_urlsafe(32))}
         )
         VisitorPass.objects.filter(pk=visitor_pass.pk).update(link_generation=F("link_generation") + 1)
         account_email_queue_for_visitor(visitor_pass=visitor_pass)
@@ -200,7 +201,7 @@ def contact_attempts_prune(*, older_than) -> int:
 # --- The cookie -------------------------------------------------------------------------
 
 def visitor_cookie_set(response, request, token: str) -> None:
-    """HttpOnly, for /contact/ only, VISITOR_COOKIE_MAX_AGE_DAYS long. With SECURE_COOKIES
+    """HttpOnly, VISITOR_COOKIE_MAX_AGE_DAYS long, read by the contact views and the live stream. With SECURE_COOKIES
     (production) it is ``Secure; SameSite=None; Partitioned``: the widget shows the chat in
     another site's frame, where a SameSite=Lax cookie is never sent, and Partitioned (CHIPS)
     keys it to that embedding site, so the same browser elsewhere (another site's widget,

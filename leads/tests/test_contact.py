@@ -54,7 +54,7 @@ def test_a_new_visitor_becomes_a_new_lead_with_a_conversation_and_a_cookie(clien
     assert (message.sender_id, message.from_participant, message.body) == (None, True, "Hello, do you ship to Norway?")
     assert conversation.ticket.status == Status.OPEN
     morsel = response.cookies[VISITOR_COOKIE_NAME]
-    assert morsel["httponly"] and morsel["samesite"] == "Lax" and morsel["path"] == "/contact/"
+    assert morsel["httponly"] and morsel["samesite"] == "Lax" and morsel["path"] == "/"
     assert int(morsel["max-age"]) == 90 * 24 * 3600
     # The page now is the chat, with the message.
     page = client.get(PAGE)
@@ -66,7 +66,7 @@ def test_in_production_the_cookie_is_secure_samesite_none_and_partitioned(client
     response = contact(client, secure=True)
     header = response["Set-Cookie"]
     assert header.startswith(f"{VISITOR_COOKIE_NAME}=")
-    for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/contact/"):
+    for attribute in ("Secure", "HttpOnly", "SameSite=None", "Partitioned", "Path=/"):
         assert f"; {attribute}" in header
 
 

@@ -178,8 +178,9 @@ def test_the_cookie_opens_none_of_the_apis_team_routes_nor_the_lists(visitor):
         assert visitor.get(path).status_code == 302, path  # to the sign-in page
 
 
-def test_the_cookie_is_only_sent_to_the_contact_pages(visitor):
-    assert visitor.cookies[VISITOR_COOKIE_NAME]["path"] == "/contact/"
+def test_the_chat_page_opens_the_live_stream_and_the_form_page_does_not(visitor, settings):
+    assert b'data-live-url="/live/stream"' in visitor.get(PAGE).content
+    assert b"data-live-url" not in browser_with(None).get(PAGE).content
 
 
 @pytest.mark.parametrize("messages", [3, 30])
