@@ -195,3 +195,26 @@ def test_the_widget_opens_the_chat_in_a_frame_on_an_allowed_site_only(browser, l
     frame = visitor.page.frame_locator("iframe[title='Chat with support']")
     expect(frame.get_by_role("heading", name="Chat with us")).to_have_count(0)
     visitor.close()
+
+
+def test_a_visitor_chats_inside_the_widget_on_another_site(browser, live_server, company_site, settings):
+    """The frame is third-party (127.0.0.1 embeds localhost): the chat works there only with
+    the production cookie (Secure; SameSite=None; Partitioned; Chromium accepts Secure on
+    http://localhost), and the form's POSTs pass without the CSRF cookie."""
+    settings.SECURE_COOKIES = True
+    base = live_server.url.replace("127.0.0.1", "localhost")
+    site = company_site(f"{base}/static/widget.js")
+    settings.WIDGET_ALLOWED_ORIGINS = [site]
+    visitor = Visitor(browser, site, width=1280, height=900)
+    visitor.page.goto("/")
+    visitor.page.get_by_role("button", name="Chat with us").click()
+    frame = visitor.page.frame_locator("iframe[title='Chat with support']")
+    fill_contact_form(frame, name="Wanda Widget", email="wanda@visitor.test", body="Hi from your widget")
+    expect(frame.locator("#messages")).to_contain_text("Hi from your widget")
+    frame.get_by_label("Message").fill("And a second one")
+    frame.get_by_role("button", name="Send").click()
+    expect(frame.locator("#messages .msg-mine")).to_have_count(2, timeout=5_000)
+    shot(visitor.page, "widget-chat-1280")
+    assert Conversation.objects.get(lead__email="wanda@visitor.test").messages.count() == 2
+    assert visitor.csp_violations() == []
+    visitor.close()
