@@ -176,6 +176,9 @@ class SignInFailure(models.Model):
 class AccountEmailKind(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     PASSWORD_RESET = "password_reset", "Password reset"
+    # To a website visitor (a lead, no account): a link to continue their conversation on
+    # another device (issue 12; leads/visitor.py).
+    VISITOR_LINK = "visitor_link", "Visitor continue link"
 
 
 class AccountEmailState(models.TextChoices):
@@ -197,7 +200,11 @@ class AccountEmail(models.Model):
     Kind = AccountEmailKind
     State = AccountEmailState
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_emails")
+    # The account it is for; none for a visitor's continue link, which goes to the lead
+    # of ``visitor_pass``'s conversation (exactly one of the two: the check below).
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="account_emails")
+    visitor_pass = models.ForeignKey("leads.VisitorPass", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="emails")
     kind = models.CharField(max_length=32, choices=AccountEmailKind.choices)
     state = models.CharField(max_length=16, choices=AccountEmailState.choices, default=AccountEmailState.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -214,7 +221,15 @@ class AccountEmail(models.Model):
                                    name="accountemail_kind_valid"),
             models.CheckConstraint(condition=models.Q(state__in=AccountEmailState.values),
                                    name="accountemail_state_valid"),
+            models.CheckConstraint(
+                condition=(models.Q(kind=AccountEmailKind.VISITOR_LINK, user__isnull=True, visitor_pass__isnull=False)
+                           | (~models.Q(kind=AccountEmailKind.VISITOR_LINK)
+                              & models.Q(user__isnull=False, visitor_pass__isnull=True))),
+                name="accountemail_one_recipient",
+            ),
         ]
 
     def __str__(self):
+        if self.visitor_pass_id:
+            return f"{self.kind} for visitor pass {self.visitor_pass_id} ({self.state})"
         return f"{self.kind} to user {self.user_id} ({self.state})"

@@ -42,6 +42,16 @@ def account_email_queue(*, user: User, kind: str) -> AccountEmail:
     return email
 
 
+def account_email_queue_for_visitor(*, visitor_pass) -> AccountEmail:
+    """The same for a website visitor's continue link (issue 12): the row names the
+    visitor pass; the worker re-checks the conversation and makes the link when it sends."""
+    from .tasks import send_account_email
+
+    email = AccountEmail.objects.create(visitor_pass=visitor_pass, kind=AccountEmail.Kind.VISITOR_LINK)
+    _enqueue_on_commit(send_account_email, email.pk)
+    return email
+
+
 def account_email_claim(*, email_id: int) -> AccountEmail | None:
     """Claim a row to send it: a queued one whose time has come, or one whose worker died
     while sending (claimed longer than SEND_LEASE ago). None for anything else (sent,
@@ -52,7 +62,8 @@ def account_email_claim(*, email_id: int) -> AccountEmail | None:
 
     now = timezone.now()
     with transaction.atomic():
-        email = AccountEmail.objects.select_for_update().select_related("user").filter(pk=email_id).first()
+        email = (AccountEmail.objects.select_for_update().select_related("user", "visitor_pass")
+                 .filter(pk=email_id).first())
         if email is None:
             return None
         due = (

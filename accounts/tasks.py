@@ -30,6 +30,8 @@ def _link(name: str, user: User, token: str) -> str:
 
 def why_not_send(email: AccountEmail) -> str:
     """'' when the email is still wanted now, otherwise the reason it is not."""
+    if email.kind == AccountEmail.Kind.VISITOR_LINK:
+        return _why_not_send_visitor_link(email)
     user = email.user
     if email.kind == AccountEmail.Kind.INVITATION:
         if not user.invitation_pending:
@@ -41,7 +43,33 @@ def why_not_send(email: AccountEmail) -> str:
     return ""
 
 
+def _why_not_send_visitor_link(email: AccountEmail) -> str:
+    from conversations.models import Conversation
+
+    if not Conversation.objects.open_to_visitors().filter(pk=email.visitor_pass.conversation_id).exists():
+        return "the conversation is closed, or no longer a visitor's"
+    newer = AccountEmail.objects.filter(visitor_pass=email.visitor_pass, kind=email.kind, pk__gt=email.pk).exists()
+    return "replaced by a newer link" if newer else ""
+
+
+def _visitor_link_message(email: AccountEmail):
+    from leads.visitor import continue_link_token
+
+    visitor_pass = email.visitor_pass
+    lead = visitor_pass.conversation.lead
+    token = continue_link_token(visitor_pass=visitor_pass)
+    return build_email(
+        to=lead.email,
+        subject="Continue your conversation with DesignPi Support",
+        template="leads/emails/continue_link",
+        context={"lead": lead, "hours": settings.VISITOR_CONTINUE_LINK_MAX_AGE_HOURS,
+                 "link": absolute_url(reverse("contact:continue", kwargs={"token": token}))},
+    )
+
+
 def _message(email: AccountEmail):
+    if email.kind == AccountEmail.Kind.VISITOR_LINK:
+        return _visitor_link_message(email)
     user = email.user
     if email.kind == AccountEmail.Kind.INVITATION:
         return build_email(
@@ -75,5 +103,6 @@ def send_account_email(email_id: int) -> bool:
         services.account_email_retry_later(email=email, error=error)
         return False
     services.account_email_mark_sent(email=email)
-    logger.info("account email %s (%s) sent to user %s", email.pk, email.kind, email.user_id)
+    logger.info("account email %s (%s) sent to user %s visitor pass %s", email.pk, email.kind, email.user_id,
+                email.visitor_pass_id)
     return True

@@ -53,9 +53,35 @@ def conversation_row_visible_to(user, row) -> bool:
     return False
 
 
+def conversation_row_open_to_visitor(conversation_id: int, row) -> bool:
+    """For the live feed: may a visitor stream opened for ``conversation_id`` (through
+    Conversation.objects.for_visitor) hear about this row as just read? The parts of
+    for_visitor a row carries: the same conversation, not CLOSED, still without a customer
+    (a conversation that became a customer's sets customer_id). The rest (the key, a
+    converted lead) is re-checked for every visitor stream with the sessions
+    (live.feed.ended_sessions), within LIVE_SESSION_RECHECK_SECONDS."""
+    return row.id == conversation_id and row.status != Status.CLOSED and row.customer_id is None
+
+
 class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(visibility_q(user))
+
+    def for_visitor(self, token):
+        """The one conversation a website visitor's cookie (or nothing) opens: the
+        visitor's rule, beside visible_to. What it checks: leads/visitor.py (visitor_q):
+        the signature and age of the token, the conversation's current pass key, source
+        still ``lead``, the lead not converted, the conversation not CLOSED."""
+        from leads.visitor import visitor_q
+
+        return self.filter(visitor_q(token))
+
+    def open_to_visitors(self):
+        """for_visitor's rule without the key: conversations a visitor pass may still open
+        (the continue link checks it before issuing a new key)."""
+        from leads.visitor import open_to_visitors_q
+
+        return self.filter(open_to_visitors_q())
 
     def newest_activity_first(self):
         return self.order_by("-updated_at", "-id")

@@ -8,7 +8,6 @@ from designpi.validators import parse_id
 from .models import Conversation, Message, visibility_q
 from .search import search_conversations
 
-
 # A page of a thread (and the most a poll returns at once): the newest this many.
 THREAD_PAGE_SIZE = 200
 # The browser tab's count (issue 15) names at most this many waiting conversations.
@@ -33,6 +32,30 @@ def conversation_get_for(user, pk, *, assigned_only: bool = False) -> Conversati
         return queryset.select_related("customer", "lead", "assigned_to").get(pk=pk)
     except Conversation.DoesNotExist:
         raise Http404("No such conversation.") from None
+
+
+def conversation_for_visitor(token) -> Conversation | None:
+    """The one conversation a website visitor's cookie token opens, or None (issue 12).
+    The rule is Conversation.objects.for_visitor; this only fetches what the thread needs."""
+    if not token:
+        return None
+    return Conversation.objects.for_visitor(token).select_related("lead", "assigned_to").first()
+
+
+def visitor_tokens_still_open(tokens) -> set[str]:
+    """Which of these visitor tokens still open their conversation, in one query (the live
+    feed re-checks its visitor streams with it): for_visitor's rule, judged per token on
+    the rows of the conversations they name."""
+    from leads.visitor import key_hash, open_to_visitors_q, visitor_token_read
+
+    read = {token: visitor_token_read(token) for token in tokens}
+    ids = {value[0] for value in read.values() if value is not None}
+    if not ids:
+        return set()
+    current = dict(Conversation.objects.filter(open_to_visitors_q(), pk__in=ids)
+                   .values_list("pk", "visitor_pass__key_hash"))
+    return {token for token, value in read.items()
+            if value is not None and current.get(value[0]) == key_hash(value[1])}
 
 
 def conversation_of_customer(customer) -> Conversation | None:

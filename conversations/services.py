@@ -17,7 +17,9 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from designpi.validators import reject_control_characters
-from leads.models import Lead
+from leads.models import Lead, LeadStatus
+from leads.services import lead_create
+from leads.visitor import visitor_pass_issue, visitor_pass_revoke
 from notifications.services import notify_assigned, notify_message_posted
 from tickets.services import ticket_follow_conversation, ticket_record_participant_message
 
@@ -89,6 +91,53 @@ def conversation_open_for_lead(*, actor: User, lead: Lead) -> tuple[Conversation
         if existing is not None:
             return existing, False
         return conversation_start_for_lead(actor=actor, lead=lead), True
+
+
+@dataclass
+class VisitorStart:
+    """What conversation_start_for_visitor did: the conversation written into and, when it
+    was made just now, the cookie token for the visitor's browser (None: an existing
+    conversation, whose history only its own browser or an emailed link may open)."""
+
+    conversation: Conversation
+    message: Message
+    token: str | None
+
+
+def conversation_start_for_visitor(*, name: str, email: str, company: str, body) -> VisitorStart:
+    """A website visitor writes from the contact chat (issue 12). The lead is found by email
+    (any spelling) or created with status ``new``; the message goes into the lead's open
+    conversation (not RESOLVED or CLOSED), else into a new one, as the lead's own message
+    (sender NULL). The lead row is locked, so two first messages make one conversation.
+
+    Callers refuse a customer's email before this (the view answers "please sign in");
+    here it would be a PermissionDenied, never a conversation.
+    """
+    body = message_clean_body(body)
+    email = (email or "").strip().lower()
+    if User.objects.filter(email__iexact=email, role=Role.CUSTOMER).exists():
+        raise PermissionDenied("This email belongs to a customer account: sign in to write.")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(email__iexact=email).first()
+        if lead is None:
+            try:
+                with transaction.atomic():
+                    lead = lead_create(actor=None, name=name, email=email, company=company)
+            except IntegrityError:  # the same address at the same moment
+                lead = Lead.objects.get(email__iexact=email)
+            lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.status == LeadStatus.CONVERTED:
+            raise PermissionDenied("This lead became a customer: sign in to write.")
+        conversation = (Conversation.objects.filter(lead=lead).exclude(status__in=[Status.RESOLVED, Status.CLOSED])
+                        .order_by("-id").first())
+        token = None
+        if conversation is None:
+            conversation = conversation_start_for_lead(actor=None, lead=lead)
+            token = visitor_pass_issue(conversation=conversation)
+        message = conversation_post_message(actor=None, conversation=conversation, body=body)
+    logger.info("conversation_start_for_visitor lead=%s conversation=%s new=%s", lead.pk, conversation.pk,
+                token is not None)
+    return VisitorStart(conversation=conversation, message=message, token=token)
 
 
 def conversation_post_message(
@@ -218,6 +267,10 @@ def conversation_set_status(*, actor: User, conversation: Conversation, status: 
         locked.updated_at = timezone.now()
         locked.save(update_fields=["status", "snoozed_until", "updated_at"])
         ticket_follow_conversation(conversation=locked)
+        if status == Status.CLOSED and locked.lead_id is not None:
+            # Every visitor cookie and continue link of it stops working for good, also
+            # if it is reopened later (SECURITY_CASES 36).
+            visitor_pass_revoke(conversation_id=locked.pk)
         _auto_assign_on_commit()  # leaving OPEN frees a slot; reopening may make one wait
     _copy_state(source=locked, target=conversation)
     return conversation
@@ -294,10 +347,12 @@ def conversation_wake_due() -> int:
     return sum(conversation_wake(conversation_id=pk) for pk in due.values_list("pk", flat=True))
 
 
-def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_seq: int | None = None) -> int:
+def conversation_mark_read(*, reader: User | None, conversation: Conversation, up_to_seq: int | None = None) -> int:
     """Mark the other side's unread messages as read (SPEC §4.5); returns how many.
 
-    A team member reads the participant's messages; the customer reads the team's.
+    A team member reads the participant's messages; the customer reads the team's;
+    ``reader`` None is the conversation's lead (a website visitor, whose views fetched
+    it through Conversation.objects.for_visitor) reading the team's.
     ``up_to_seq`` limits it to what the reader was actually shown.
 
     When it marks anything, the conversation's ``updated_at`` moves too: read marks
@@ -306,7 +361,11 @@ def conversation_mark_read(*, reader: User, conversation: Conversation, up_to_se
     other open pages). Nothing marked, nothing written: an idle or repeated read
     changes no stamp.
     """
-    if reader.is_team:
+    if reader is None:
+        if conversation.lead_id is None:
+            return 0
+        from_participant = False
+    elif reader.is_team:
         from_participant = True
     elif conversation.is_participant(reader):
         from_participant = False

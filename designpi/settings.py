@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "notifications",
     "live",
     "replies",
+    "django_altcha",
 ]
 
 MIDDLEWARE = [
@@ -331,6 +332,39 @@ if NOTIFICATION_DELAY_SECONDS < 0:
 # Django's tasks API (the django-tasks backport) on the database: queued work survives a
 # restart of the worker or the database, with no broker to run.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Website visitors: the contact chat and the widget (issue 12; leads/visitor.py) ----------
+# How long a visitor's browser keeps its conversation (the cookie's life and its signature's
+# age limit), and how long an emailed "continue on another device" link works (once).
+VISITOR_COOKIE_MAX_AGE_DAYS = env.int("VISITOR_COOKIE_MAX_AGE_DAYS", default=90)
+VISITOR_CONTINUE_LINK_MAX_AGE_HOURS = env.int("VISITOR_CONTINUE_LINK_MAX_AGE_HOURS", default=24)
+# Contact forms (new conversations, or a message into a lead's open one) per client address
+# and per email per hour; visitor chat messages per address and per email per minute.
+CONTACT_LIMIT_PER_HOUR = env.int("CONTACT_LIMIT_PER_HOUR", default=5)
+VISITOR_MESSAGE_LIMIT_PER_MINUTE = env.int("VISITOR_MESSAGE_LIMIT_PER_MINUTE", default=10)
+for _name in ("VISITOR_COOKIE_MAX_AGE_DAYS", "VISITOR_CONTINUE_LINK_MAX_AGE_HOURS",
+              "CONTACT_LIMIT_PER_HOUR", "VISITOR_MESSAGE_LIMIT_PER_MINUTE"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more.")
+# Sites that may show the chat widget (/contact/widget/) in a frame: origins such as
+# https://www.example.com, comma-separated, sent as CSP frame-ancestors on that route only.
+# Empty (the default): nobody may frame it. A malformed origin fails `manage.py check`
+# (designpi.checks.widget_origins_check).
+WIDGET_ALLOWED_ORIGINS = env.list("WIDGET_ALLOWED_ORIGINS", default=[])
+# The contact form's proof of work (django-altcha, self-hosted: no outside calls). Its replay
+# protection remembers spent challenges in a cache every worker shares: Django's database
+# cache (`manage.py createcachetable` makes its table; bin/dev, CI and the deploy steps run it).
+ALTCHA_HMAC_KEY = env.str("ALTCHA_HMAC_KEY", default="") or f"altcha:{SECRET_KEY}"
+ALTCHA_CACHE_ALIAS = "shared"
+# The highest number the browser may have to try (SHA-256 each): about a second on a phone.
+ALTCHA_MAX_NUMBER = env.int("ALTCHA_MAX_NUMBER", default=100_000)
+ALTCHA_CHALLENGE_EXPIRE = 20 * 60 * 1000  # milliseconds
+if ALTCHA_MAX_NUMBER < 1:
+    raise ImproperlyConfigured("ALTCHA_MAX_NUMBER must be 1 or more.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "designpi_cache"},
+}
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"

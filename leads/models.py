@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 from designpi.validators import reject_control_characters
 
@@ -33,3 +34,56 @@ class Lead(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+
+class VisitorPass(models.Model):
+    """The secret a website visitor's browser holds for exactly one lead conversation
+    (issue 12; the token format and the one check are in leads/visitor.py).
+
+    Only a hash of the key is stored: reading this table gives nobody a working cookie.
+    Closing the conversation rotates the key (conversations.services), so every cookie
+    and continue link issued before stops working, on every device, for good.
+    ``link_generation`` makes each emailed continue link single-use: a link names the
+    generation it was made at, and using it moves the generation on.
+    """
+
+    conversation = models.OneToOneField(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="visitor_pass"
+    )
+    key_hash = models.CharField(max_length=64)
+    link_generation = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"visitor pass for conversation {self.conversation_id}"
+
+
+class ContactAttemptKind(models.TextChoices):
+    CONVERSATION = "conversation", "Contact form (new conversation or first message)"
+    MESSAGE = "message", "Visitor chat message"
+
+
+class ContactAttempt(models.Model):
+    """One accepted contact form or visitor message, counted for the per-address and
+    per-email limits (leads/visitor.py: contact_limit_check). Counted in the database,
+    like the sign-in ceilings (accounts.SignInFailure), so every worker shares them; a
+    refused request writes no row. Rows older than a day count for nothing
+    (`manage.py signin_cleanup` removes them)."""
+
+    Kind = ContactAttemptKind
+
+    kind = models.CharField(max_length=16, choices=ContactAttemptKind.choices)
+    email = models.CharField(max_length=254)
+    # IPv4: the address; IPv6: its /64 (accounts.signin_guard.client_network).
+    network = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "email", "at"], name="contactattempt_email_idx"),
+            models.Index(fields=["kind", "network", "at"], name="contactattempt_network_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} from {self.network} for {self.email} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -40,7 +40,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Role
-from conversations.models import Conversation, conversation_row_visible_to
+from conversations.models import Conversation, conversation_row_open_to_visitor, conversation_row_visible_to
+from conversations.selectors import visitor_tokens_still_open
 
 logger = logging.getLogger("designpi.live")
 
@@ -98,9 +99,14 @@ class Subscriber:
     take QUEUE_LIMIT events gets `resync` instead (its page polls everything at once);
     the end of a stream (``final``: BYE or CLOSE) is a flag, so it is never dropped."""
 
-    def __init__(self, user, session_key: str | None):
+    def __init__(self, user, session_key: str | None, *, visitor_token: str | None = None,
+                 conversation_id: int | None = None):
+        # A website visitor's stream (issue 12) has no user: its cookie token opened
+        # ``conversation_id`` through Conversation.objects.for_visitor.
         self.user = user
         self.session_key = session_key
+        self.visitor_token = visitor_token
+        self.conversation_id = conversation_id
         self.pending: list[tuple[int, ChangedRow]] = []
         self.resync = False
         self.final: str | None = None
@@ -164,15 +170,20 @@ def _after_failure():
 def ended_sessions(subscribers) -> set:
     """The subscribers whose session is gone or expired, whose user is no longer the
     session's (sign-out, another sign-in, a password change) or inactive, or whose role
-    changed. Two queries for all of them on the database session engine."""
+    changed. Two queries for all of them on the database session engine; visitors' streams
+    (issue 12) whose cookie no longer opens their conversation (for_visitor: key rotated
+    when it was closed, converted, source changed) end too, in one more query."""
+    visitors = [sub for sub in subscribers if sub.user is None]
+    subscribers = [sub for sub in subscribers if sub.user is not None]
     _before_query()
     try:
-        data = _session_data({sub.session_key for sub in subscribers if sub.session_key})
-        users = get_user_model().objects.in_bulk({sub.user.pk for sub in subscribers})
+        data = _session_data({sub.session_key for sub in subscribers if sub.session_key}) if subscribers else {}
+        users = get_user_model().objects.in_bulk({sub.user.pk for sub in subscribers}) if subscribers else {}
+        still_open = visitor_tokens_still_open([sub.visitor_token for sub in visitors]) if visitors else set()
     except Exception:
         _after_failure()
         raise
-    ended = set()
+    ended = {sub for sub in visitors if sub.visitor_token not in still_open}
     for sub in subscribers:
         session = data.get(sub.session_key)
         user = users.get(sub.user.pk)
@@ -216,6 +227,7 @@ class Feed:
         self.window = ChangeWindow()
         self._by_user: dict[int, set[Subscriber]] = defaultdict(set)
         self._admins: set[Subscriber] = set()
+        self._by_conversation: dict[int, set[Subscriber]] = defaultdict(set)  # visitors' streams
         self._all: set[Subscriber] = set()
         self._task: asyncio.Task | None = None
         self._event_ids = count(1)
@@ -240,7 +252,9 @@ class Feed:
 
     def add(self, sub: Subscriber):
         self._all.add(sub)
-        if sub.user.role == Role.ADMIN:
+        if sub.user is None:
+            self._by_conversation[sub.conversation_id].add(sub)
+        elif sub.user.role == Role.ADMIN:
             self._admins.add(sub)
         else:
             self._by_user[sub.user.pk].add(sub)
@@ -248,11 +262,12 @@ class Feed:
     def unsubscribe(self, sub: Subscriber):
         self._all.discard(sub)
         self._admins.discard(sub)
-        streams = self._by_user.get(sub.user.pk)
+        index, key = (self._by_conversation, sub.conversation_id) if sub.user is None else (self._by_user, sub.user.pk)
+        streams = index.get(key)
         if streams is not None:
             streams.discard(sub)
             if not streams:
-                del self._by_user[sub.user.pk]
+                del index[key]
         if not self._all:
             self._last_left = time.monotonic()
 
@@ -312,9 +327,12 @@ class Feed:
         for row in sorted(rows, key=lambda row: (row.updated_at, row.id)):
             event_id = next(self._event_ids)
             candidates = self._admins | self._by_user.get(row.assigned_to_id, set()) | \
-                self._by_user.get(row.customer_id, set())
+                self._by_user.get(row.customer_id, set()) | self._by_conversation.get(row.id, set())
             for sub in candidates:
-                if conversation_row_visible_to(sub.user, row):
+                if sub.user is None:
+                    if conversation_row_open_to_visitor(sub.conversation_id, row):
+                        sub.deliver(event_id, row)
+                elif conversation_row_visible_to(sub.user, row):
                     sub.deliver(event_id, row)
 
     def _resync_all(self):

@@ -13,6 +13,9 @@ from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from conversations.selectors import conversation_for_visitor
+from leads.visitor import VISITOR_COOKIE_NAME
+
 from .feed import BYE, Subscriber, get_feed
 
 RETRY_MS = 3000
@@ -38,11 +41,17 @@ async def stream(request):
         response["Allow"] = "GET"
         return _cors(request, response)
     user = await request.auser()
-    if not user.is_authenticated or not user.is_active:
-        # EventSource gives up on a non-200: the page just polls (and its poll sends an
-        # expired session to the login page).
-        return _cors(request, _text("Sign in to receive live updates.", 401))
-    subscriber = Subscriber(user, request.session.session_key)
+    if user.is_authenticated and user.is_active:
+        subscriber = Subscriber(user, request.session.session_key)
+    else:
+        # A website visitor (issue 12): their cookie, through the one visitor rule.
+        token = request.COOKIES.get(VISITOR_COOKIE_NAME)
+        conversation = await sync_to_async(conversation_for_visitor)(token) if token else None
+        if conversation is None:
+            # EventSource gives up on a non-200: the page just polls (and its poll sends an
+            # expired session to the login page).
+            return _cors(request, _text("Sign in to receive live updates.", 401))
+        subscriber = Subscriber(None, None, visitor_token=token, conversation_id=conversation.pk)
     # Django's ASGI handler runs each request's sync parts (the middleware, auser()) in
     # the request's own thread and context, and that context's database connection stays
     # open (CONN_MAX_AGE) until the response ends: for a stream, hours, one connection

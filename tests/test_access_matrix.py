@@ -203,6 +203,21 @@ ROUTES = {
     # One-click unsubscribe: the signed token (John's, here) is the credential, no session needed.
     "notifications/unsubscribe/<str:token>/": [Call("GET", everyone(200)), Call("POST", everyone(200)),
                                                Call("PUT", everyone(405))],
+    # The public contact chat (issue 12): anyone, signed in or not, is a visitor here. Without
+    # a visitor cookie the poll is an empty 204 and send / "email me a link" are 404; the form
+    # without a proof of work is 400. With a cookie: test_a_visitor_cookie_opens_the_contact_routes
+    # below, and leads/tests/test_visitor_access.py.
+    "contact/": [Call("GET", everyone(200)), Call("POST", everyone(405))],
+    "contact/widget/": [Call("GET", everyone(200)), Call("POST", everyone(405))],
+    "contact/start/": [Call("POST", everyone(400), data={"name": "Vera", "email": "vera@visitor.test",
+                                                        "body": "Hello"}),
+                       Call("GET", everyone(405))],
+    "contact/messages/": [Call("GET", everyone(204), data={"after": 0}), Call("POST", everyone(405))],
+    "contact/send/": [Call("POST", everyone(404), data=MESSAGE), Call("GET", everyone(405))],
+    "contact/continue/": [Call("POST", everyone(404)), Call("GET", everyone(405))],
+    # The emailed link: GET shows a button (spends nothing); a forged token's POST is 400.
+    "contact/continue/<str:token>/": [Call("GET", everyone(200)), Call("POST", everyone(400)),
+                                      Call("PUT", everyone(405))],
     # JSON API: anonymous is 401 JSON, never a login page (SECURITY_CASES 4)
     "api/": [Call("GET", everyone(404))],
     "api/openapi.json": [Call("GET", everyone(200))],
@@ -401,7 +416,8 @@ def test_django_admin_site_is_for_admins_only(world, page, persona):
 
 FRAGMENT_ROUTES = [
     route for route, calls in ROUTES.items()
-    if route.endswith(("messages/", "rows/")) and calls[0].method == "GET"
+    # The contact chat's poll has no session to expire: a visitor without a cookie gets 204.
+    if route.endswith(("messages/", "rows/")) and calls[0].method == "GET" and not route.startswith("contact/")
 ]
 
 
@@ -431,3 +447,51 @@ def test_an_expired_session_on_send_redirects_and_writes_nothing(world, route):
     assert response["HX-Redirect"].startswith("/accounts/login/")
     assert "HX-Trigger" not in response  # no silent "sent"
     assert Message.objects.count() == before
+
+
+# --- A website visitor (issue 12): the cookie for Alice's conversation ------------------
+
+VISITOR_WITH_COOKIE = {
+    "contact/": [("GET", {}, 200)],
+    "contact/widget/": [("GET", {}, 200)],
+    "contact/messages/": [("GET", {"after": 0}, 200)],
+    "contact/send/": [("POST", MESSAGE, 302)],
+    "contact/continue/": [("POST", {}, 302)],
+}
+
+
+def _visitor_client(world):
+    from django.test import Client
+
+    from leads.visitor import VISITOR_COOKIE_NAME, visitor_pass_issue
+
+    client = Client()
+    client.cookies[VISITOR_COOKIE_NAME] = visitor_pass_issue(conversation=world["alices"])
+    return client
+
+
+@pytest.mark.parametrize("route", sorted(VISITOR_WITH_COOKIE))
+def test_a_visitor_cookie_opens_the_contact_routes(world, route):
+    client = _visitor_client(world)
+    for method, data, expected in VISITOR_WITH_COOKIE[route]:
+        response = getattr(client, method.lower())("/" + route, data)
+        assert response.status_code == expected, f"{method} /{route} with a visitor cookie: {response.status_code}"
+        for secret in (b"Hello from John", b"Hello from Jane", b"john@example.test"):
+            assert secret not in response.content
+
+
+MATRIX_ANONYMOUS = [
+    pytest.param(route, index, id=f"{call.method} /{route}")
+    for route, calls in ROUTES.items() if not route.startswith("contact/")
+    for index, call in enumerate(calls)
+]
+
+
+@pytest.mark.parametrize("route, index", MATRIX_ANONYMOUS)
+def test_a_visitor_cookie_is_anonymous_everywhere_else(world, route, index):
+    """SECURITY_CASES 36: the cookie opens no list, no portal, none of the API's routes."""
+    call = ROUTES[route][index]
+    response = request(_visitor_client(world), call, _url(route, world, conversation="alices"),
+                       _data(call, world, "alices"))
+    check(response, call.expect["anonymous"], label=f"{call.method} /{route} with a visitor cookie")
+    assert b"Hello from Alice" not in response.content

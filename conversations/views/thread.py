@@ -5,7 +5,7 @@ with a conversation they have already fetched through their own access check, an
 with the URLs of their own portal.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -28,6 +28,28 @@ def recent_messages(conversation):
     return list(message_list_for(conversation, after=max(conversation.last_seq - THREAD_PAGE_SIZE, 0)))
 
 
+# Set on the request by the contact chat's views (views/visitor.py), and only there: the
+# thread is then the website visitor's, whoever else the session says is signed in.
+VISITOR_FLAG = "thread_for_visitor"
+
+
+def reader_of(request):
+    """Who reads and writes in a thread view: the signed-in user, or None for a website
+    visitor (the contact chat's views, which fetched the conversation through
+    Conversation.objects.for_visitor and say so with VISITOR_FLAG). A signed-in admin
+    with a visitor cookie on /contact/ is the visitor there, never the admin."""
+    if getattr(request, VISITOR_FLAG, False):
+        return None
+    if not request.user.is_authenticated:
+        raise PermissionDenied("Sign in to use this conversation.")
+    return request.user
+
+
+def viewer_is_team(request) -> bool:
+    reader = reader_of(request)
+    return reader is not None and reader.is_team
+
+
 def mark_shown_read(request, *, conversation, messages) -> None:
     """Mark read only what this response shows, and only if any of it is unread for the
     reader (an idle or already-read poll writes nothing).
@@ -35,8 +57,8 @@ def mark_shown_read(request, *, conversation, messages) -> None:
     A GET that another site caused (a link, a frame) changes nothing: the browser's
     Sec-Fetch-Site says so, and the read marks wait for the person's own visit.
     """
-    reader = request.user
-    other_side = reader.is_team  # the team reads the participant's messages, a customer the team's
+    reader = reader_of(request)
+    other_side = viewer_is_team(request)  # the team reads the participant's messages, a participant the team's
     if not any(m.read_at is None and m.from_participant == other_side for m in messages):
         return
     if is_cross_site(request):
@@ -52,7 +74,8 @@ def thread_context(request, conversation, *, messages, urls, form=None) -> dict:
         # The oldest seq shown, while there are older ones: "Show earlier messages" asks
         # for the page before it (seq is gap-free from 1, so > 1 means there are more).
         "earlier_cursor": messages[0].seq if messages and messages[0].seq > 1 else None,
-        "viewer_is_team": request.user.is_team,
+        "viewer_is_team": viewer_is_team(request),
+        "viewer_is_visitor": reader_of(request) is None,
         "form": form or MessageForm(),
         "urls": urls,
         "messages_changed_event": MESSAGES_CHANGED_EVENT,
@@ -112,7 +135,7 @@ def thread_send(request, conversation, *, urls, render_page):
     if form.is_valid():
         try:
             conversation_post_message(
-                actor=request.user,
+                actor=reader_of(request),
                 conversation=conversation,
                 body=form.cleaned_data["body"],
                 client_token=str(form.cleaned_data["client_token"]),

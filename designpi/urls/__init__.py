@@ -1,6 +1,6 @@
 """Every URL of the product, in one place: this root, and one URLconf per portal beside
 it (portal.py: the customer, staff.py: the staff inbox, console.py: the admin console,
-live.py: the live stream).
+live.py: the live stream, contact.py: the public contact chat).
 Each portal mounts the views of the apps it shows explicitly."""
 
 from django.contrib import admin
@@ -21,6 +21,7 @@ urlpatterns = [
     path("staff/", include("designpi.urls.staff")),
     path("admin/", include("designpi.urls.console")),
     path("notifications/", include("notifications.urls")),
+    path("contact/", include("designpi.urls.contact")),
     path("api/", api.urls),
     path("live/", include("designpi.urls.live")),
     path("django-admin/", admin.site.urls),

@@ -143,3 +143,43 @@ def test_the_bulk_session_check_ends_signed_out_deactivated_and_changed_sessions
     Session.objects.filter(session_key=subs["mike"].session_key).update(expire_date=timezone.now())
     assert ended_sessions(list(subs.values())) == {subs["john"], subs["jane"], subs["sarah"], subs["mike"]}
     assert BYE == "bye"
+
+
+# --- Website visitors (issue 12): a stream opened by a visitor cookie -------------------
+
+@pytest.mark.django_db
+def test_a_visitor_stream_hears_only_its_own_conversation_while_it_is_open_to_visitors(world):
+    from leads.visitor import visitor_pass_issue
+
+    alices = world["alices"]
+    token = visitor_pass_issue(conversation=alices)
+    visitor = Subscriber(None, None, visitor_token=token, conversation_id=alices.pk)
+    feed = Feed(tick=0.3, overlap=10, recheck=60)
+    subs = {**subscribers(world), "visitor": visitor}
+    for sub in subs.values():
+        feed.add(sub)
+    feed.fan_out(read_changes(timezone.now() - timedelta(seconds=10)))
+    assert received(subs)["visitor"] == [alices.pk]
+    # Rows the rule refuses on sight: closed, or become a customer's.
+    feed.fan_out([ChangedRow(alices.pk, T0, 3, "CLOSED", None, None),
+                  ChangedRow(alices.pk, T0, 4, "OPEN", None, world["john"].pk),
+                  ChangedRow(world["johns"].pk, T0, 4, "OPEN", None, world["john"].pk)])
+    assert received(subs)["visitor"] == []
+    feed.unsubscribe(visitor)
+    feed.fan_out([ChangedRow(alices.pk, T0, 5, "OPEN", None, None)])
+    assert received(subs)["visitor"] == [] and feed.subscriber_count == 5
+
+
+@pytest.mark.django_db
+def test_the_recheck_ends_a_visitor_stream_once_its_cookie_opens_nothing(world):
+    from conversations.services import conversation_set_status
+    from leads.visitor import visitor_pass_issue
+
+    alices = world["alices"]
+    visitor = Subscriber(None, None, visitor_token=visitor_pass_issue(conversation=alices), conversation_id=alices.pk)
+    forged = Subscriber(None, None, visitor_token="forged", conversation_id=alices.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert ended_sessions([visitor, forged]) == {forged}
+    assert len(queries) == 1  # the visitors' conversations, all in one query
+    conversation_set_status(actor=world["admin"], conversation=alices, status="CLOSED")
+    assert ended_sessions([visitor]) == {visitor}

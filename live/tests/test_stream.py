@@ -313,3 +313,27 @@ def test_open_streams_hold_no_database_connection(live, world):
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_visitor_cookie_opens_a_stream_of_its_conversation_only_until_it_is_closed(live, world):
+    """Issue 12 (SECURITY_CASES 36): the stream authorises a website visitor through
+    for_visitor; events for that conversation only; closed, the re-check says bye."""
+    from conversations.services import conversation_set_status
+    from leads.visitor import VISITOR_COOKIE_NAME, visitor_pass_issue
+
+    alices = world["alices"]
+    with SseStream(live, headers={"Cookie": f"{VISITOR_COOKIE_NAME}=forged"}) as refused:
+        assert refused.status == 401
+    token = visitor_pass_issue(conversation=alices)
+    stream = SseStream(live, headers={"Cookie": f"{VISITOR_COOKIE_NAME}={token}"})
+    with stream:
+        assert stream.status == 200, stream.raw
+        stream.events(5, until=lambda event: event.get("event") == "ready")
+        conversation_post_message(actor=world["sarah"], conversation=world["johns"], body=SECRET)
+        message = conversation_post_message(actor=world["admin"], conversation=alices, body=SECRET)
+        events = wait_for_conversation(stream, alices.pk, message.seq)
+        assert {event["id"] for event in events} == {alices.pk}
+        conversation_set_status(actor=world["admin"], conversation=alices, status="CLOSED")
+        events = stream.events(RECHECK * 3 + 2, until=lambda e: e.get("event") == "bye")
+        assert events and events[-1] == {"event": "bye", "data": "{}"}, events
+    assert SECRET.encode() not in stream.raw

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from accounts.services import signin_records_prune
+from leads.visitor import contact_attempts_prune
 
 
 class Command(BaseCommand):
@@ -34,6 +35,9 @@ class Command(BaseCommand):
         counters = signin_records_prune(older_than=timezone.now() - timedelta(minutes=window))
         failures = AxesProxyHandler.reset_failure_logs(age_days=days)
         accesses = AxesProxyHandler.reset_logs(age_days=max(days, settings.SIGNIN_KNOWN_ADDRESS_DAYS))
+        # The contact chat's limit counters (leads.ContactAttempt): the longest window is an hour.
+        contact = contact_attempts_prune(older_than=timezone.now() - timedelta(days=1))
         self.stdout.write(
-            f"Deleted {counters} sign-in counters, {failures} failure log rows and {accesses} access log rows."
+            f"Deleted {counters} sign-in counters, {failures} failure log rows, {accesses} access log rows "
+            f"and {contact} contact limit counters."
         )
