@@ -157,7 +157,7 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    # Null only for a lead's own messages (leads have no account).
+    # Null only for a lead's own messages (leads have no account; kept after "Make customer").
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
