@@ -178,3 +178,12 @@ def test_lists_show_the_lead_badge_only_while_it_is_a_lead_conversation(world, a
     client.post(convert_url(world["alices"]), {"conversation": world["alices"].pk})
     assert client.get(listing).content.decode().count('class="tag tag-lead"') == 0
     assert 'class="tag tag-lead"' not in client.get(reverse("console:ticket_list")).content.decode()
+
+
+def test_the_leads_page_shows_a_converted_lead_as_a_customer(world, as_user):
+    client = as_user(world["admin"])
+    client.post(convert_url(world["alices"]), {"conversation": world["alices"].pk})
+    html = client.get(reverse("console:lead_list")).content.decode()
+    row = html[html.index(f'id="lead-{world["alice"].pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert "Customer" in row and "since" in row and "<select" not in row
