@@ -108,13 +108,16 @@ def lead_panel_context(conversation) -> dict:
         Conversation.objects.filter(lead_id=lead.pk).order_by("-id")[:LEAD_CONVERSATIONS_SHOWN]
     )
     can_convert = not lead.is_converted and lead.status != LeadStatus.CONVERTED and conversation.is_lead
+    choices = [c for c in lead_conversations if c.is_lead] if can_convert else []
+    if can_convert and conversation.pk not in {c.pk for c in choices}:
+        choices.insert(0, conversation)  # a lead with more than LEAD_CONVERSATIONS_SHOWN: this one is offered
     return {
         "lead": lead,
         "lead_conversations": lead_conversations,
         "lead_status_form": None if lead.is_converted else LeadStatusForm.for_lead(lead, id="panel-lead-status"),
         "can_convert": can_convert,
-        # The portal conversation to offer first: this one.
-        "convert_choices": [c for c in lead_conversations if c.is_lead] if can_convert else [],
+        # Which conversation becomes the portal one; this one is preselected.
+        "convert_choices": choices,
     }
 
 

@@ -128,7 +128,8 @@ def test_the_new_customer_reads_and_continues_the_whole_timeline_in_the_portal(a
     assert "Sarah Johnson" in html
     # The portal opened the one conversation: no second one was made.
     assert Conversation.objects.filter(customer=customer).count() == 1
-    response = client.post(reverse("portal:send"), {"body": "Signed in now", "client_token": "7e0d7a3c-0000-4000-8000-000000000001"})
+    response = client.post(reverse("portal:send"),
+                           {"body": "Signed in now", "client_token": "7e0d7a3c-0000-4000-8000-000000000001"})
     assert response.status_code == 302
     message = alices.messages.order_by("-seq").first()
     assert (message.body, message.sender_id, message.from_participant, message.seq) == ("Signed in now", customer.pk,

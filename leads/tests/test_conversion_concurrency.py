@@ -9,7 +9,7 @@ from conversations.services import conversation_post_message, conversation_start
 from leads.models import Lead, LeadStatus
 from leads.services import lead_convert_to_customer
 from tests.concurrency import run_in_threads
-from tests.factories import AdminFactory, LeadFactory, StaffFactory
+from tests.factories import AdminFactory, LeadFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.mariadb]
 
@@ -46,7 +46,7 @@ def test_a_conversion_racing_team_replies_and_lead_messages_loses_nothing():
     lead's) and the lead's own messages race the conversion (the same lock order): no
     deadlock, every message that was accepted is in the customer's timeline in order, and
     a message without a sender after the conversion is refused."""
-    admin, sarah = AdminFactory(), StaffFactory()
+    admin = AdminFactory()
     for round in range(3):
         lead = LeadFactory(email=f"race{round}@prospect.test")
         conversation = conversation_start_for_lead(actor=None, lead=lead)
