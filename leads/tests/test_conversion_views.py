@@ -187,3 +187,12 @@ def test_the_leads_page_shows_a_converted_lead_as_a_customer(world, as_user):
     row = html[html.index(f'id="lead-{world["alice"].pk}"'):]
     row = row[:row.index("</tr>")]
     assert "Customer" in row and "since" in row and "<select" not in row
+
+
+def test_a_lead_marked_converted_by_hand_says_how_to_make_them_a_customer(world, as_user):
+    client = as_user(world["admin"])
+    client.post(lead_status_url(world["alices"]), {"status": "converted"})
+    html = client.get(page(world["alices"])).content.decode()
+    assert "Marked Converted by hand" in html and "make-customer-form" not in html
+    client.post(lead_status_url(world["alices"]), {"status": "qualified"})
+    assert "make-customer-form" in client.get(page(world["alices"])).content.decode()
