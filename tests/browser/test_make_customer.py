@@ -32,10 +32,15 @@ def real(errors):
     return [e for e in errors if not e.startswith("Failed to load resource")]
 
 
-def shot(page, name):
+def shot(target, name):
+    """A whole page, or one element (the lead panel) when ``target`` is a locator."""
     folder = os.environ.get("SCREENSHOT_DIR")
     if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
+        path = os.path.join(folder, f"{name}.png")
+        if hasattr(target, "goto"):
+            target.screenshot(path=path, full_page=True)
+        else:
+            target.screenshot(path=path)
 
 
 def new_page(browser, live_server, width, errors):
@@ -84,23 +89,23 @@ def test_make_customer_then_the_invited_customer_sees_the_whole_timeline(
         expect(panel.locator(".lead-conversations li")).to_have_count(2)
         expect(panel.get_by_role("link", name=f"#{other.pk}")).to_be_visible()
         assert no_sideways_scroll(page)
-        panel.scroll_into_view_if_needed()
-        shot(page, f"lead-panel-{width}")
+        shot(page, f"lead-page-{width}")
+        shot(panel, f"lead-panel-{width}")
 
         panel.locator("summary", has_text="Make customer").click()
         form = panel.locator(".make-customer-form")
         expect(form).to_contain_text("Creates a customer account for alice@startup.test")
         expect(form.get_by_label("Becomes their portal conversation")).to_have_value(str(main.pk))
         assert no_sideways_scroll(page)
-        panel.scroll_into_view_if_needed()
-        shot(page, f"lead-panel-make-customer-{width}")
+        shot(panel, f"lead-panel-make-customer-{width}")
         assert smtp_server.messages == []
         form.get_by_role("button", name="Make customer", exact=True).click()
         expect(page.locator(".flash")).to_contain_text("Alice Brown is now a customer.")
         expect(panel.get_by_role("heading", name="Customer")).to_be_visible()
         expect(panel).to_contain_text("Was a lead")
         expect(panel.locator(".tag-portal")).to_have_count(1)
-        shot(page, f"lead-panel-converted-{width}")
+        shot(page, f"lead-page-converted-{width}")
+        shot(panel, f"lead-panel-converted-{width}")
         assert real(errors) == []
     finally:
         context.close()
