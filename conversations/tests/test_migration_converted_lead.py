@@ -76,3 +76,30 @@ def test_existing_rows_stay_valid_and_only_a_converted_leads_conversation_is_new
     with pytest.raises(IntegrityError), transaction.atomic():
         Lead.objects.filter(pk=other.pk).update(status="converted", customer_id=jane.pk,
                                                 converted_at=NOW)  # one lead per account
+
+
+def lead_search_finds(word) -> list[int]:
+    """The lead ids the full-text index finds for ``word`` (what conversations/search.py asks)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s", [f'"{word}"'])
+        else:
+            cursor.execute("SELECT id FROM leads_lead WHERE MATCH(name, email, company) AGAINST (%s IN BOOLEAN MODE)",
+                           [f'+"{word}"'])
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def test_the_lead_search_index_follows_writes_on_both_sides_of_the_migration(before_the_change):
+    """On SQLite the migration rebuilds leads_lead, which drops the search triggers of
+    conversations 0005; it puts them back, both ways (a lead renamed after the migration
+    is found by its new name, and no longer by its old one)."""
+    Lead = before_the_change.get_model("leads", "Lead")
+    before = Lead.objects.create(name="Zebediah Before", email="zeb@before.test")
+    Lead = migrate_to(AFTER).get_model("leads", "Lead")
+    after = Lead.objects.create(name="Zebediah After", email="zeb@after.test")
+    assert lead_search_finds("Zebediah") == [before.pk, after.pk]
+    Lead.objects.filter(pk=before.pk).update(name="Quentin Renamed")
+    assert lead_search_finds("Quentin") == [before.pk] and lead_search_finds("Zebediah") == [after.pk]
+    Lead = migrate_to(BEFORE).get_model("leads", "Lead")
+    Lead.objects.filter(pk=after.pk).update(name="Ulysses Back")
+    assert lead_search_finds("Ulysses") == [after.pk] and lead_search_finds("Zebediah") == []

@@ -2,10 +2,38 @@
 #
 # Issue 12 ("Make customer"): the account a lead became, and when. Named 0003 and
 # depending on 0001 for now: another branch adds leads 0002; rewired at merge.
+#
+# On SQLite, adding a unique column or a check constraint rebuilds leads_lead (copy, drop,
+# rename), which drops the full-text triggers conversations 0005 put on it: the search
+# by a lead's name, email or company would silently stop following writes. They are put
+# back (and the index rebuilt) after the rebuild, both ways. MariaDB keeps its FULLTEXT
+# index through ALTER TABLE; nothing to do there.
+
+import importlib
 
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+
+
+LEAD_SEARCH = ("leads_lead", "leads_lead_fts", ("name", "email", "company"))
+
+
+def restore_sqlite_search_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    table, fts, columns = LEAD_SEARCH
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [fts])
+        if cursor.fetchone() is None:
+            return  # conversations 0005 has not run yet: it creates the index and triggers itself
+    search = importlib.import_module("conversations.migrations.0005_fulltext_search_indexes")
+    for suffix in ("insert", "delete", "update"):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
+    # Everything 0005 runs for this table but creating the FTS5 table (it survived: it is a
+    # table of its own), ending with a rebuild of the index from the rebuilt table.
+    for statement in search._sqlite_create(table, fts, columns)[1:]:
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -16,6 +44,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Runs last when migrating backwards (after the reverse rebuilds).
+        migrations.RunPython(migrations.RunPython.noop, restore_sqlite_search_triggers, elidable=False),
         migrations.AddField(
             model_name='lead',
             name='converted_at',
@@ -30,4 +60,5 @@ class Migration(migrations.Migration):
             model_name='lead',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('converted_at__isnull', True), ('customer__isnull', True)), models.Q(('converted_at__isnull', False), ('customer__isnull', False), ('status', 'converted')), _connector='OR'), name='lead_customer_means_converted'),
         ),
+        migrations.RunPython(restore_sqlite_search_triggers, migrations.RunPython.noop, elidable=False),
     ]
