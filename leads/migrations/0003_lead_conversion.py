@@ -15,7 +15,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 LEAD_SEARCH = ("leads_lead", "leads_lead_fts", ("name", "email", "company"))
 
 
