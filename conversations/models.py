@@ -127,8 +127,11 @@ class Conversation(models.Model):
         ordering = ["-updated_at", "-id"]
         constraints = [
             models.CheckConstraint(
+                # A customer conversation may keep its lead: a lead's conversation that
+                # became the customer's portal conversation ("Make customer", issue 12)
+                # keeps ``lead`` as history. A lead conversation never has a customer.
                 condition=(
-                    Q(source="customer", customer__isnull=False, lead__isnull=True)
+                    Q(source="customer", customer__isnull=False)
                     | Q(source="lead", customer__isnull=True, lead__isnull=False)
                 ),
                 name="conversation_one_participant_matching_source",
@@ -164,13 +167,23 @@ class Conversation(models.Model):
         participant = self.participant
         return participant.display_name if participant else "—"
 
+    @property
+    def is_lead(self) -> bool:
+        """A lead's thread (the Lead badge). A converted lead's portal conversation keeps
+        ``lead`` set as history but is the customer's: source decides, not lead_id."""
+        return self.source == Source.LEAD
+
+    @property
+    def converted_from_lead(self) -> bool:
+        return self.source == Source.CUSTOMER and self.lead_id is not None
+
     def is_participant(self, user) -> bool:
         return user is not None and self.customer_id is not None and self.customer_id == user.pk
 
 
 class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    # Null only for a lead's own messages (leads have no account).
+    # Null only for a lead's own messages (leads have no account; kept after "Make customer").
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )

@@ -76,7 +76,10 @@ class MessageOut(Schema):
     id: int
     seq: int = Field(description="1, 2, 3… per conversation, without gaps; the cursor for `after`.")
     body: str
-    sender: SenderOut | None = Field(description="Null only for a lead's own messages.")
+    sender: SenderOut | None = Field(
+        description="Null only for a lead's own messages (kept when the lead becomes a customer: "
+        "their portal conversation shows what they wrote as a lead with sender null)."
+    )
     created_at: datetime
     read_at: datetime | None = Field(description="When the other side first saw it.")
 
@@ -233,7 +236,9 @@ def conversation_out(conversation, *, unread_count: int, snippet: str | None = N
         "status": conversation.status,
         "source": conversation.source,
         "customer": person_out(conversation.customer) if conversation.customer_id else None,
-        "lead": person_out(conversation.lead) if conversation.lead_id else None,
+        # A converted lead's conversation keeps lead_id as history; the API shows it as the
+        # customer's, as documented (lead: only for source=lead).
+        "lead": person_out(conversation.lead) if conversation.is_lead else None,
         "assigned_to": person_out(conversation.assigned_to) if conversation.assigned_to_id else None,
         "unread_count": unread_count,
         "last_message_at": conversation.last_message_at,

@@ -164,7 +164,9 @@ def conversation_post_message(
         if actor is not None:
             queryset = queryset.visible_to(actor)
         locked = queryset.get(pk=conversation.pk)
-        if actor is None and locked.lead_id is None:
+        if actor is None and locked.source != Source.LEAD:
+            # A converted lead's conversation keeps lead_id but is the customer's now:
+            # nobody writes there without signing in (a visitor's cookie stops here too).
             raise PermissionDenied("Only a lead conversation accepts a message without a sender.")
 
         if client_token:
@@ -200,6 +202,13 @@ def conversation_post_message(
             locked.snoozed_until = None
             update_fields += ["status", "snoozed_until"]
         locked.save(update_fields=update_fields)
+        if not from_participant and locked.source == Source.LEAD:
+            # The team's first reply to a new lead: contacted. Only from new, so a lead
+            # already qualified, converted or lost never moves back. Lead row after the
+            # conversation row (this module's lock order; lead_convert_to_customer too).
+            Lead.objects.filter(pk=locked.lead_id, status=LeadStatus.NEW).update(
+                status=LeadStatus.CONTACTED, updated_at=now
+            )
         if from_participant:
             ticket_record_participant_message(conversation=locked, message=message)
             if locked.assigned_to_id is None:

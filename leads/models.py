@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from designpi.validators import reject_control_characters
@@ -23,10 +25,25 @@ class Lead(models.Model):
     notes = models.TextField(blank=True, validators=[reject_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # "Make customer" (leads.services.lead_convert_to_customer): the customer account the
+    # lead became, and when. A lead becomes at most one account, an account comes from at
+    # most one lead (one-to-one; NULLs never clash).
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="converted_lead"
+    )
+    converted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"], name="lead_status_recent_idx")]
+        constraints = [
+            # Linked to an account means converted, with its time; never one without the other.
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True, converted_at__isnull=True)
+                | Q(customer__isnull=False, converted_at__isnull=False, status="converted"),
+                name="lead_customer_means_converted",
+            ),
+        ]
 
     def __str__(self):
         return self.name or self.email
@@ -34,6 +51,11 @@ class Lead(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def is_converted(self) -> bool:
+        """Became a customer account through "Make customer"."""
+        return self.customer_id is not None
 
 
 class VisitorPass(models.Model):

@@ -172,6 +172,16 @@ ROUTES = {
                                              Call("GET", refused_get(PERSONAS))],
     "admin/conversations/<int:pk>/priority/": [Call("POST", admins(302), data={"priority": "high"}),
                                                Call("GET", refused_get(PERSONAS))],
+    # A lead conversation's panel (issue 12). <int:pk> is Alice the lead's conversation
+    # (LEAD_THREAD_ROUTES); "conversation" in the data is John's, which is not Alice's.
+    "admin/conversations/<int:pk>/lead-status/": [Call("POST", admins(302), data={"status": "qualified"}),
+                                                  Call("POST", admins(400), data={"status": "won"}),
+                                                  Call("GET", refused_get(PERSONAS))],
+    "admin/conversations/<int:pk>/make-customer/": [
+        Call("POST", admins(302), data={"conversation": "lead_conversation"}),
+        Call("POST", admins(400), data={"conversation": "conversation"}),
+        Call("GET", refused_get(PERSONAS)),
+    ],
     "admin/tickets/": [Call("GET", admins(200))],
     "admin/leads/": [Call("GET", admins(200))],
     "admin/leads/<int:pk>/status/": [Call("POST", admins(302), data={"status": "contacted"}),
@@ -249,6 +259,9 @@ ROUTES = {
     DJANGO_ADMIN_PREFIX: [Call("GET", {**everyone(302), "admin": 200})],
 }
 
+# Routes about a lead's conversation: their <int:pk> is Alice's (the lead's), not John's.
+LEAD_THREAD_ROUTES = {"admin/conversations/<int:pk>/lead-status/", "admin/conversations/<int:pk>/make-customer/"}
+
 # Django's admin site pages checked besides its index (the lockouts admins clear).
 DJANGO_ADMIN_PAGES = ["django-admin/axes/accessattempt/", "django-admin/axes/accessfailurelog/",
                       "django-admin/accounts/user/"]
@@ -298,6 +311,8 @@ def _url(route, world, *, missing=False, conversation="johns"):
     own = world["alice"].pk if "leads/" in route else world["john"].pk if "people/" in route else world[conversation].pk
     if route.startswith("staff/replies/"):
         own = _sarahs_reply(world).pk
+    if route in LEAD_THREAD_ROUTES:
+        own = world["alices"].pk
     path = route.replace("<int:pk>", str(target or own))
     # A well-formed link for the first account, with a token that is not its token.
     path = path.replace("<uidb64>", "MQ").replace("<token>", "c0ffee-0123456789abcdef0123456789abcdef")
@@ -317,7 +332,8 @@ def _sarahs_reply(world):
 
 
 def _data(call, world, conversation="johns"):
-    values = {"conversation": world[conversation].pk, "staff": world["sarah"].pk}
+    values = {"conversation": world[conversation].pk, "staff": world["sarah"].pk,
+              "lead_conversation": world["alices"].pk}
     def resolve(value):
         if isinstance(value, list):
             return [resolve(item) for item in value]
@@ -373,7 +389,8 @@ def test_access_matrix(world, route, index, persona):
 
 
 @pytest.mark.parametrize("route", [route for route in ROUTES if "<int:" in route and "leads/" not in route
-                                   and "people/" not in route and not route.startswith("staff/replies/")])
+                                   and "people/" not in route and not route.startswith("staff/replies/")
+                                   and route not in LEAD_THREAD_ROUTES])
 @pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
 def test_each_persona_reaches_its_own_conversation_on_every_id_route(world, route, persona):
     """The other side of the matrix: Jane and Mike (whose conversation John's is not) reach

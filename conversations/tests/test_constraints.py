@@ -16,11 +16,19 @@ def refused(**fields):
 
 def test_a_conversation_has_exactly_one_participant_matching_its_source(john, alice_lead):
     refused(source="customer")  # neither
-    refused(source="customer", customer=john, lead=alice_lead)  # both
+    refused(source="lead")
+    refused(source="lead", customer=john, lead=alice_lead)  # a lead conversation never has a customer
     refused(source="lead", customer=john)  # source disagrees
     refused(source="customer", lead=alice_lead)
     refused(source="customer", customer=john, status="ARCHIVED")  # unknown status
+    refused(source="email", customer=john)  # unknown source
     assert Conversation.objects.count() == 0
+
+
+def test_a_customer_conversation_may_keep_the_lead_it_was_converted_from(john, alice_lead):
+    """Issue 12: "Make customer" keeps ``lead`` on the portal conversation as history."""
+    Conversation.objects.create(source="customer", customer=john, lead=alice_lead)
+    assert Conversation.objects.get().lead == alice_lead
 
 
 def test_one_conversation_per_customer(john):

@@ -16,6 +16,8 @@ from django.urls import reverse
 
 from accounts.selectors import team_member_list
 from designpi.http import invalid_change
+from leads.forms import LeadStatusForm
+from leads.models import LeadStatus
 from notifications.emails import recipient_zone
 from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
@@ -58,6 +60,9 @@ class TeamPortal:
         if self.manages:
             urls["assign"] = reverse(f"{self.namespace}:conversation_assign", args=args)
             urls["priority"] = reverse(f"{self.namespace}:conversation_priority", args=args)
+            if conversation.lead_id:
+                urls["lead_status"] = reverse(f"{self.namespace}:conversation_lead_status", args=args)
+                urls["make_customer"] = reverse(f"{self.namespace}:conversation_make_customer", args=args)
         return urls
 
 
@@ -84,7 +89,36 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         context["assign_form"] = AssignForm.for_conversation(conversation, team=team, id="panel-assign")
         if ticket is not None:
             context["priority_form"] = PriorityForm.for_ticket(ticket, id="panel-priority")
+        if conversation.lead_id:
+            context.update(lead_panel_context(conversation))
     return context
+
+
+# The lead panel lists at most this many of the lead's conversations (newest first).
+LEAD_CONVERSATIONS_SHOWN = 20
+
+
+def lead_panel_context(conversation) -> dict:
+    """The console's lead panel (issue 12): the lead's conversations, its status control and
+    "Make customer" while it is not converted. Admins only: the staff inbox shows the lead's
+    contact details and status (as before) but neither the lead's other conversations
+    (console links a staff member cannot open) nor any lead control. One query."""
+    lead = conversation.lead
+    lead_conversations = list(
+        Conversation.objects.filter(lead_id=lead.pk).order_by("-id")[:LEAD_CONVERSATIONS_SHOWN]
+    )
+    can_convert = not lead.is_converted and lead.status != LeadStatus.CONVERTED and conversation.is_lead
+    choices = [c for c in lead_conversations if c.is_lead] if can_convert else []
+    if can_convert and conversation.pk not in {c.pk for c in choices}:
+        choices.insert(0, conversation)  # a lead with more than LEAD_CONVERSATIONS_SHOWN: this one is offered
+    return {
+        "lead": lead,
+        "lead_conversations": lead_conversations,
+        "lead_status_form": None if lead.is_converted else LeadStatusForm.for_lead(lead, id="panel-lead-status"),
+        "can_convert": can_convert,
+        # Which conversation becomes the portal one; this one is preselected.
+        "convert_choices": choices,
+    }
 
 
 def console_row_context(rows, *, team=None) -> dict:
@@ -99,9 +133,10 @@ def console_row_context(rows, *, team=None) -> dict:
     return context
 
 
-def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200):
+def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200, extra=None):
     context = thread_context(request, conversation, messages=messages, urls=portal.urls(conversation), form=form)
     context.update(panel_context(portal, conversation))
+    context.update(extra or {})
     context["base_template"] = portal.base_template
     return render(request, DETAIL_TEMPLATE, context, status=status)
 

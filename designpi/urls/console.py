@@ -24,6 +24,10 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", conversation_admin.conversation_status, name="conversation_status"),
     path("conversations/<int:pk>/snooze/", conversation_admin.conversation_snooze, name="conversation_snooze"),
     path("conversations/<int:pk>/priority/", conversation_admin.conversation_priority, name="conversation_priority"),
+    # A lead conversation's panel (issue 12): the lead's status, and "Make customer".
+    path("conversations/<int:pk>/lead-status/", lead_views.conversation_lead_status, name="conversation_lead_status"),
+    path("conversations/<int:pk>/make-customer/", lead_views.conversation_make_customer,
+         name="conversation_make_customer"),
     path("tickets/", ticket_views.console_ticket_list, name="ticket_list"),
     path("leads/", lead_views.lead_list, name="lead_list"),
     path("leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
