@@ -264,3 +264,26 @@ def test_someone_signed_in_is_only_the_visitor_on_the_contact_chat(visitor, admi
     html = visitor.get(PAGE).content.decode()
     assert "Assign to" not in html and 'class="msg msg-theirs msg-team"' in html
     assert visitor.conversation.messages.get(body="A team reply").read_at is not None  # read by the visitor
+
+
+def test_make_customer_revokes_the_visitor_cookie_through_the_real_conversion(visitor, admin_user):
+    """The conversion service (leads.services) and the visitor rule (leads.visitor) meet:
+    once the lead is a customer, the copied cookie opens nothing, neither the converted
+    conversation nor another of the lead's conversations; the new customer reads it in the
+    portal instead."""
+    from leads.services import lead_convert_to_customer
+
+    conversation = visitor.conversation
+    lead = conversation.lead
+    other = Conversation.objects.create(lead=lead, source=Source.LEAD)
+    other_pass_token = visitor_pass_issue(conversation=other)
+    assert opens(browser_with(visitor.token))
+    assert Conversation.objects.for_visitor(other_pass_token).exists()
+
+    lead_convert_to_customer(actor=admin_user, lead=lead, conversation=conversation)
+
+    assert not opens(browser_with(visitor.token))
+    assert not Conversation.objects.for_visitor(visitor.token).exists()
+    assert not Conversation.objects.for_visitor(other_pass_token).exists()  # a lead thread, but the lead converted
+    conversation.refresh_from_db()
+    assert conversation.source == Source.CUSTOMER and conversation.customer.email == "vera@visitor.test"
