@@ -52,6 +52,12 @@ class MessageForm(forms.Form):
         }),
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput)
+    # The team's "Internal note" switch (shown to the team only; the service refuses a
+    # note from anyone else).
+    internal = forms.BooleanField(
+        label="Internal note", required=False,
+        widget=forms.CheckboxInput(attrs={"role": "switch", "aria-describedby": "composer-note-hint"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.selectors import team_member_list
-from designpi.http import invalid_change
+from designpi.http import invalid_change, is_cross_site
 from notifications.emails import recipient_zone
 from tickets.forms import PriorityForm
 from tickets.models import SupportTicket
@@ -23,7 +23,7 @@ from tickets.models import SupportTicket
 from ..forms import SNOOZE_CHOICES, AssignForm, SnoozeForm, StatusForm
 from ..models import Conversation
 from ..selectors import conversation_get_for
-from ..services import conversation_set_status, conversation_snooze
+from ..services import conversation_set_status, conversation_snooze, mention_clear
 from .lists import list_rows
 from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
 
@@ -110,8 +110,10 @@ def conversation_detail(request, pk, *, portal: TeamPortal):
     """History, reply box and the panel. Opening it marks the participant's messages
     read, up to what it shows."""
     conversation = portal.conversation_for(request, pk)
-    messages = recent_messages(conversation)
+    messages = recent_messages(conversation, for_team=True)
     mark_shown_read(request, conversation=conversation, messages=messages)
+    if not is_cross_site(request):  # like the read marks: only the person's own visit clears
+        mention_clear(reader=request.user, conversation=conversation)
     return render_detail(request, portal, conversation, messages=messages)
 
 
@@ -124,7 +126,7 @@ def conversation_reply(request, pk, *, portal: TeamPortal):
     conversation = portal.conversation_for(request, pk)
 
     def render_page(form, status):
-        return render_detail(request, portal, conversation, messages=recent_messages(conversation), form=form, status=status)
+        return render_detail(request, portal, conversation, messages=recent_messages(conversation, for_team=True), form=form, status=status)
 
     return thread_send(request, conversation, urls=portal.urls(conversation), render_page=render_page)
 
