@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from designpi.http import bad_request, invalid_change, is_cross_site
+from designpi.http import bad_request, error_response, invalid_change, is_cross_site
 
 from ..forms import MessageForm, PollForm
 from ..models import Conversation
@@ -132,8 +132,13 @@ def thread_send(request, conversation, *, urls, render_page):
         except ValidationError as error:
             form.add_error("body", error)
         except PermissionDenied as error:
-            form.add_error("body", str(error))
-            status = 403
+            # Only a crafted request gets here (the switch is the team's): the reason,
+            # as text for htmx, else the error page; nothing was stored.
+            if not request.htmx:
+                return error_response(request, 403, str(error))
+            response = invalid_change(str(error))
+            response.status_code = 403
+            return response
         except RateLimited as error:
             form.add_error("body", str(error))
             status = 429
