@@ -84,22 +84,35 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('from_participant', False), ('internal', True), ('public_seq__isnull', True)), models.Q(('internal', False), ('public_seq__isnull', False)), _connector='OR'), name='message_note_is_team_only'),
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(('from_participant', False), ('internal', True), ('public_seq__isnull', True)),
+                    models.Q(('internal', False), ('public_seq__isnull', False)),
+                    _connector='OR',
+                ),
+                name='message_note_is_team_only',
+            ),
         ),
         migrations.AddField(
             model_name='mention',
             name='conversation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='conversations.conversation'),
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='conversations.conversation'
+            ),
         ),
         migrations.AddField(
             model_name='mention',
             name='mentioned',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
             model_name='mention',
             name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='conversations.message'),
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name='mentions', to='conversations.message'
+            ),
         ),
         migrations.AddIndex(
             model_name='mention',

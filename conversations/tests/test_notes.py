@@ -136,7 +136,8 @@ def test_the_customer_page_and_poll_never_show_a_note_and_the_idle_poll_is_uncha
     assert "Internal note" not in page_after  # no switch for the customer either
     assert 'data-seq="3"' not in page_after and "?after=2" in page_after
     again = portal_poll(john, 2)
-    assert (again.status_code, again.content, again.headers.get("ETag")) == (204, idle.content, idle.headers.get("ETag"))
+    assert (again.status_code, again.content) == (204, idle.content)
+    assert again.headers.get("ETag") == idle.headers.get("ETag")
     # Even a client asking from before its cursor sees no trace of the note.
     replay = portal_poll(john, 0).content.decode()
     assert SECRET not in replay and 'data-seq="3"' not in replay and "?after=2" in replay

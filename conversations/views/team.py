@@ -126,7 +126,8 @@ def conversation_reply(request, pk, *, portal: TeamPortal):
     conversation = portal.conversation_for(request, pk)
 
     def render_page(form, status):
-        return render_detail(request, portal, conversation, messages=recent_messages(conversation, for_team=True), form=form, status=status)
+        messages = recent_messages(conversation, for_team=True)
+        return render_detail(request, portal, conversation, messages=messages, form=form, status=status)
 
     return thread_send(request, conversation, urls=portal.urls(conversation), render_page=render_page)
 
