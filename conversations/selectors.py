@@ -41,8 +41,12 @@ def conversation_of_customer(customer) -> Conversation | None:
     return Conversation.objects.visible_to(customer).filter(customer=customer).select_related("assigned_to").first()
 
 
-def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None):
+def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None,
+                          mentioning=None):
     """Conversations ``user`` may see, newest activity first, with filters already validated.
+
+    ``mentioning``: only those where a note @mentions that person and they have not
+    opened the conversation since (the lists' "Mentioning me"; one subquery).
 
     ``search``: a conversations.search.SearchQuery (None: no search); it narrows the
     same scoped queryset, so visibility and the other filters apply to it unchanged.
@@ -56,6 +60,9 @@ def conversation_list_for(user, *, status=None, source=None, assigned_to=None, u
         queryset = queryset.filter(assigned_to__isnull=True)
     elif assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
+    if mentioning is not None:
+        marks = Mention.objects.filter(conversation=OuterRef("pk"), mentioned=mentioning, cleared_at__isnull=True)
+        queryset = queryset.filter(Exists(marks))
     if search is not None:
         # Reads the database on MariaDB to choose its plan (conversations/search.py). The
         # team finds notes too; anyone else searches only what they may read.
@@ -63,9 +70,9 @@ def conversation_list_for(user, *, status=None, source=None, assigned_to=None, u
     return queryset.select_related("customer", "lead", "assigned_to", "ticket").newest_activity_first()
 
 
-def conversation_assigned_list_for(user, *, status=None, search=None):
+def conversation_assigned_list_for(user, *, status=None, search=None, mentioning=None):
     """The inbox: conversations assigned to ``user`` (staff, or an admin's own)."""
-    return conversation_list_for(user, status=status, assigned_to=user, search=search)
+    return conversation_list_for(user, status=status, assigned_to=user, search=search, mentioning=mentioning)
 
 
 def conversation_list_summary(queryset) -> tuple[int, object]:

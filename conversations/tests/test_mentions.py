@@ -146,3 +146,24 @@ def test_the_detail_page_query_count_is_pinned(world, as_user, django_assert_num
         # [console: 8 the team members for "Assign to"]
         with django_assert_num_queries(expected):
             assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_mentioning_me_filter(world, as_user, many_conversations):
+    others = many_conversations(3, world["sarah"])
+    note(world["admin"], world["johns"], "@sarah this one")
+    sarah = as_user(world["sarah"])
+    everything = sarah.get(reverse("staff:conversation_list")).content.decode()
+    assert everything.count('class="conv-link"') == 4
+    only = sarah.get(reverse("staff:conversation_list"), {"mentioned": "me"}).content.decode()
+    assert only.count('class="conv-link"') == 1 and f"/staff/conversations/{world['johns'].pk}/" in only
+    assert "mentioned=me" in only  # the list poll keeps the filter
+    assert f"/staff/conversations/{others[0].pk}/" not in only
+    assert sarah.get(reverse("staff:conversation_list"), {"mentioned": "someone"}).status_code == 400
+    # The admin's console filter is about the admin's own mentions.
+    admin = as_user(world["admin"])
+    mine = admin.get(reverse("console:conversation_list"), {"mentioned": "me"}).content.decode()
+    assert 'class="conv-link"' not in mine
+    note(world["sarah"], world["johns"], "@admin and you")
+    console = admin.get(reverse("console:conversation_list"), {"mentioned": "me"}).content.decode()
+    assert console.count('class="conv-link"') == 1
