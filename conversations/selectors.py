@@ -191,6 +191,19 @@ def message_count_for(conversation, *, for_team: bool = False, after: int = 0, b
     return messages.filter(**{f"{field}__gt": after}).count()
 
 
+def mentionable_for(conversation, *, team=None) -> list:
+    """Who a note in ``conversation`` may @mention: the active team members who can see
+    it (every admin, and the assignee), by visibility_q's rule on the row. ``team``: the
+    active team already loaded for the page (no query); otherwise one query."""
+    from accounts.models import Role, User
+
+    from .models import conversation_row_visible_to
+
+    if team is None:
+        team = User.objects.team().filter(Q(role=Role.ADMIN) | Q(pk=conversation.assigned_to_id)).order_by("email")
+    return sorted((m for m in team if conversation_row_visible_to(m, conversation)), key=lambda m: m.mention_handle)
+
+
 def mentioned_ids_for(viewer, conversations) -> set[int]:
     """Which of ``conversations`` hold an @mention of ``viewer`` they have not seen (one query)."""
     ids = [conversation.pk for conversation in conversations]

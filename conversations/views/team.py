@@ -22,7 +22,7 @@ from tickets.models import SupportTicket
 
 from ..forms import SNOOZE_CHOICES, AssignForm, SnoozeForm, StatusForm
 from ..models import Conversation
-from ..selectors import conversation_get_for
+from ..selectors import conversation_get_for, mentionable_for
 from ..services import conversation_set_status, conversation_snooze, mention_clear
 from .lists import list_rows
 from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
@@ -80,7 +80,7 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         "assignment_records": list(conversation.assignment_records.select_related("assignee")[:5]),
     }
     if portal.manages:
-        team = team_member_list()
+        team = context["team_members"] = team_member_list()
         context["assign_form"] = AssignForm.for_conversation(conversation, team=team, id="panel-assign")
         if ticket is not None:
             context["priority_form"] = PriorityForm.for_ticket(ticket, id="panel-priority")
@@ -102,6 +102,8 @@ def console_row_context(rows, *, team=None) -> dict:
 def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200):
     context = thread_context(request, conversation, messages=messages, urls=portal.urls(conversation), form=form)
     context.update(panel_context(portal, conversation))
+    # The note hint names who can be @mentioned here (the console reuses its team list).
+    context["mentionable"] = mentionable_for(conversation, team=context.get("team_members"))
     context["base_template"] = portal.base_template
     return render(request, DETAIL_TEMPLATE, context, status=status)
 
