@@ -108,7 +108,8 @@ def _seed_conversation(spec, *, users, leads, admin, report) -> None:
         conversation_assign(actor=admin, conversation=conversation, assignee=assignee)
     for message in spec["messages"]:
         sender = None if message["from"] == "lead" else users[message["from"]]
-        conversation_post_message(actor=sender, conversation=conversation, body=message["body"])
+        conversation_post_message(actor=sender, conversation=conversation, body=message["body"],
+                                  internal=message.get("internal", False))
         report.messages_created += 1
     if spec.get("status", Status.OPEN) != conversation.status:
         conversation_set_status(actor=admin, conversation=conversation, status=spec["status"])
