@@ -67,6 +67,8 @@ class User(AbstractBaseUser):
     # side of a conversation (participant messages for the team, replies for a customer).
     notify_assigned = models.BooleanField("email me when a conversation is assigned to me", default=True)
     notify_messages = models.BooleanField("email me about unread messages", default=True)
+    # Team: someone @mentioned them in an internal note (issue 14).
+    notify_mentions = models.BooleanField("email me when a teammate mentions me in a note", default=True)
     # Automatic assignment (conversations.assignment): a team member receives
     # conversations only while available (their own switch in the staff header; off for
     # everyone until they turn it on) and while they have fewer than `capacity` OPEN
@@ -112,6 +114,13 @@ class User(AbstractBaseUser):
     @property
     def display_name(self) -> str:
         return self.name or self.email
+
+    @property
+    def mention_handle(self) -> str:
+        """What a teammate types after @ in a note to mention this person: the part of
+        their email before the @, lower case (sarah@designpi.com is @sarah). Stable while
+        the email is; names change and repeat, addresses are unique."""
+        return self.email.split("@", 1)[0].lower()
 
     @property
     def invitation_pending(self) -> bool:

@@ -180,14 +180,14 @@ def long_thread(staff):
         return conversation
     start = timezone.now() - timedelta(seconds=LONG_THREAD)
     Message.objects.bulk_create([
-        Message(conversation=conversation, seq=seq, body=f"Long thread message {seq}",
+        Message(conversation=conversation, seq=seq, public_seq=seq, body=f"Long thread message {seq}",
                 from_participant=seq % 2 == 1, sender=customer if seq % 2 == 1 else staff,
                 created_at=start + timedelta(seconds=seq), read_at=start + timedelta(seconds=seq))
         for seq in range(conversation.last_seq + 1, LONG_THREAD + 1)
     ], batch_size=1000)
     # Stamped at its first message: it stays out of the newest conversations the other rows poll.
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_seq=LONG_THREAD, assigned_to=staff, last_message_at=start, updated_at=start)
+        last_seq=LONG_THREAD, last_public_seq=LONG_THREAD, assigned_to=staff, last_message_at=start, updated_at=start)
     conversation.refresh_from_db()
     return conversation
 

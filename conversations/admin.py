@@ -7,7 +7,7 @@ from .models import Conversation, Message
 
 class MessageInline(ReadOnlyTabularInline):
     model = Message
-    fields = ["seq", "sender", "from_participant", "body", "created_at", "read_at"]
+    fields = ["seq", "public_seq", "internal", "sender", "from_participant", "body", "created_at", "read_at"]
     ordering = ["seq"]
 
 
@@ -22,7 +22,7 @@ class ConversationAdmin(ReadOnlyModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyModelAdmin):
-    list_display = ["id", "conversation", "seq", "sender", "from_participant", "created_at", "read_at"]
-    list_filter = ["from_participant"]
+    list_display = ["id", "conversation", "seq", "internal", "sender", "from_participant", "created_at", "read_at"]
+    list_filter = ["from_participant", "internal"]
     search_fields = ["body"]
     list_select_related = ["conversation", "sender"]

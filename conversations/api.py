@@ -22,7 +22,7 @@ from designpi.api_common import (
     team_only,
 )
 
-from .models import Conversation
+from .models import Conversation, Message
 from .search import highlight, parse_search, search_snippets
 from .schemas import (
     AdminConversationQuery,
@@ -46,6 +46,7 @@ from .selectors import (
     conversation_list_for,
     conversation_list_summary,
     conversation_of_customer,
+    message_count_for,
     message_list_for,
     unread_counts_for,
 )
@@ -79,7 +80,7 @@ def _conversation_page(viewer, queryset, page, *, search=None) -> dict:
     count, _latest = conversation_list_summary(queryset)
     rows = list(queryset[page.offset : page.offset + page.limit])
     unread = unread_counts_for(viewer, rows)
-    found = search_snippets(rows, search) if search else {}
+    found = search_snippets(rows, search, messages=Message.objects.for_viewer(viewer)) if search else {}
     items = [
         conversation_out(
             row, unread_count=unread.get(row.pk, 0),
@@ -221,19 +222,21 @@ def message_list(request, conversation_id: int, query: Query[MessageQuery]):
     is then how many there are before it). Reading marks the other side's messages
     read up to the newest returned: a team member reads the participant's, the
     customer reads the team's. The marks show from the next request on. A
-    conversation you cannot see answers 404; `after` and `before` together 400."""
+    conversation you cannot see answers 404; `after` and `before` together 400.
+    The team gets internal notes too (`"internal": true`); the customer never does,
+    and their `seq` numbers only what they see (still 1, 2, 3… without gaps)."""
     reader = request.auth
     conversation = conversation_get_for(reader, conversation_id)
-    messages = message_list_for(conversation, after=query.after, before=query.before, limit=query.limit)
+    for_team = reader.is_team
+    messages = message_list_for(conversation, for_team=for_team, after=query.after, before=query.before,
+                                limit=query.limit)
     if len(messages) < query.limit:
         count = len(messages)
-    elif query.before is not None:
-        count = conversation.messages.filter(seq__lt=query.before).count()
     else:
-        count = conversation.messages.filter(seq__gt=query.after).count()
+        count = message_count_for(conversation, for_team=for_team, after=query.after, before=query.before)
     if messages and not is_cross_site(request):  # another site's link marks nothing read
         conversation_mark_read(reader=reader, conversation=conversation, up_to_seq=messages[-1].seq)
-    return {"items": [message_out(message) for message in messages], "count": count}
+    return {"items": [message_out(message, for_team=for_team) for message in messages], "count": count}
 
 
 @router.post(
@@ -246,17 +249,21 @@ def message_create(request, conversation_id: int, payload: MessageIn):
     """Post `{"body": …}` as the signed-in user (SPEC §4.1: the ticket is opened or
     reopened when the participant writes). Sender, seq and read marks are the
     server's; keys for them in the body are ignored. Needs the X-CSRFToken header.
-    Too many messages from one person in a minute answers 429 with Retry-After."""
+    Too many messages from one person in a minute answers 429 with Retry-After.
+    A team member may send `"internal": true` for an internal note (the customer never
+    sees it; `@handle` mentions a teammate who can see the conversation, otherwise 400
+    naming them); from a customer it answers 403 and stores nothing."""
     actor = request.auth
     conversation = conversation_get_for(actor, conversation_id)
     try:
         message = conversation_post_message(
-            actor=actor, conversation=conversation, body=payload.body, client_token=payload.client_token
+            actor=actor, conversation=conversation, body=payload.body, client_token=payload.client_token,
+            internal=payload.internal,
         )
     except Conversation.DoesNotExist:
         # Lost access between the read and the row lock (e.g. just reassigned).
         raise Http404("No such conversation.") from None
-    return Reply(201, message_out(message))
+    return Reply(201, message_out(message, for_team=actor.is_team))
 
 
 @router.get(

@@ -108,7 +108,8 @@ def _seed_conversation(spec, *, users, leads, admin, report) -> None:
         conversation_assign(actor=admin, conversation=conversation, assignee=assignee)
     for message in spec["messages"]:
         sender = None if message["from"] == "lead" else users[message["from"]]
-        conversation_post_message(actor=sender, conversation=conversation, body=message["body"])
+        conversation_post_message(actor=sender, conversation=conversation, body=message["body"],
+                                  internal=message.get("internal", False))
         report.messages_created += 1
     if spec.get("status", Status.OPEN) != conversation.status:
         conversation_set_status(actor=admin, conversation=conversation, status=spec["status"])
@@ -170,7 +171,7 @@ def seed_scale(count: int, *, messages_per_conversation: int = 10, batch_size: i
                 conversations.append(Conversation(
                     customer=customer, source=Source.CUSTOMER, status=rng.choice(statuses),
                     assigned_to=team[i % len(team)] if team and rng.random() < 0.9 else None,
-                    last_seq=messages_per_conversation, updated_at=last_at, last_message_at=last_at,
+                    last_seq=messages_per_conversation, last_public_seq=messages_per_conversation, updated_at=last_at, last_message_at=last_at,
                 ))
             Conversation.objects.bulk_create(conversations, batch_size=batch_size)
             conversations = list(Conversation.objects.filter(customer__in=customers).select_related("customer").order_by("pk"))
@@ -185,6 +186,7 @@ def seed_scale(count: int, *, messages_per_conversation: int = 10, batch_size: i
                         from_participant=from_customer or conversation.assigned_to_id is None,
                         body=_generated_body(conversation.pk, seq),
                         seq=seq,
+                        public_seq=seq,
                         created_at=start_at + timedelta(minutes=seq),
                         read_at=None if seq == messages_per_conversation else start_at + timedelta(minutes=seq),
                     ))

@@ -52,6 +52,12 @@ class MessageForm(forms.Form):
         }),
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput)
+    # The team's "Internal note" switch (shown to the team only; the service refuses a
+    # note from anyone else).
+    internal = forms.BooleanField(
+        label="Internal note", required=False,
+        widget=forms.CheckboxInput(attrs={"role": "switch", "aria-describedby": "composer-note-hint"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,7 +107,7 @@ class AssignForm(forms.Form):
 
 
 class InboxFilterForm(PageForm):
-    """The staff inbox: ?q=&status=&page=
+    """The staff inbox: ?q=&status=&mentioned=&page=
 
     ``q`` is cleaned into a conversations.search.SearchQuery (None when empty): plain
     words, whatever was typed; only an over-long text is refused.
@@ -112,8 +118,10 @@ class InboxFilterForm(PageForm):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Words, a name, an email…", "autocomplete": "off"}),
     )
     status = forms.ChoiceField(label="Status", choices=[("", "All statuses"), *Status.choices], required=False)
+    # Issue 14: only the conversations where a teammate @mentioned the viewer (not yet opened).
+    mentioned = forms.ChoiceField(label="Mentions", choices=[("", "Any"), ("me", "Mentioning me")], required=False)
 
-    field_order = ["q", "status", "page"]
+    field_order = ["q", "status", "mentioned", "page"]
 
     def clean_q(self):
         text = self.cleaned_data["q"]
@@ -130,7 +138,7 @@ class ConsoleFilterForm(InboxFilterForm):
     source = forms.ChoiceField(label="Source", choices=[("", "All sources"), *Source.choices], required=False)
     assigned_to = forms.ChoiceField(label="Assignee", required=False)
 
-    field_order = ["q", "status", "source", "assigned_to", "page"]
+    field_order = ["q", "status", "source", "assigned_to", "mentioned", "page"]
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)

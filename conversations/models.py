@@ -63,6 +63,14 @@ def conversation_row_open_to_visitor(conversation_id: int, row) -> bool:
     return row.id == conversation_id and row.status != Status.CLOSED and row.customer_id is None
 
 
+def participant_stamp(updated_at, last_note_at, public_updated_at):
+    """updated_at, unless the newest write was an internal note: then the stamp before it.
+    (One rule for Conversation.participant_updated_at and the live feed's rows.)"""
+    if last_note_at is not None and updated_at == last_note_at:
+        return public_updated_at
+    return updated_at
+
+
 class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(visibility_q(user))
@@ -113,6 +121,10 @@ class Conversation(models.Model):
     )
     # The seq of the newest message; the next one gets last_seq + 1 under a row lock.
     last_seq = models.PositiveIntegerField(default=0)
+    # The participant's own sequence (issue 14, internal notes): the public_seq of the
+    # newest message the participant may see. Notes move last_seq only, so the
+    # participant's cursor, poll and stream never change when a note is written.
+    last_public_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     # Moves on every new message and every change, read marks included (set by the services).
     updated_at = models.DateTimeField(default=timezone.now)
@@ -120,6 +132,12 @@ class Conversation(models.Model):
     # Snoozed: PENDING until this moment, then the worker sets it OPEN (issue 14). Any
     # other status change, or the participant writing, clears it (conversations.services).
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Internal notes move updated_at (the team's lists and live streams follow it) but must
+    # not signal the participant. A note sets last_note_at = updated_at and keeps in
+    # public_updated_at the stamp the participant last had; any other write moves
+    # updated_at past last_note_at, so participant_updated_at (below) needs no other writer.
+    last_note_at = models.DateTimeField(null=True, blank=True)
+    public_updated_at = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -163,6 +181,11 @@ class Conversation(models.Model):
         return self.customer if self.customer_id else self.lead
 
     @property
+    def participant_updated_at(self):
+        """The stamp of the newest change the participant may know of (not a note)."""
+        return participant_stamp(self.updated_at, self.last_note_at, self.public_updated_at)
+
+    @property
     def participant_name(self) -> str:
         participant = self.participant
         return participant.display_name if participant else "—"
@@ -179,6 +202,20 @@ class Conversation(models.Model):
 
     def is_participant(self, user) -> bool:
         return user is not None and self.customer_id is not None and self.customer_id == user.pk
+
+
+class MessageQuerySet(models.QuerySet):
+    def for_participant(self):
+        """What a conversation's participant (customer, lead visitor) may ever see: every
+        message but the team's internal notes. Every participant-facing read goes through
+        this or selectors.message_list_for(for_team=False)."""
+        return self.filter(internal=False)
+
+    def for_viewer(self, user):
+        """The team sees notes; anyone else (customer, anonymous visitor) does not."""
+        if user is not None and getattr(user, "is_team", False):
+            return self.all()
+        return self.for_participant()
 
 
 class Message(models.Model):
@@ -198,10 +235,26 @@ class Message(models.Model):
     # message. It is the *sender's* key: unique per (conversation, sender), so a token
     # another participant chose first can never swallow someone else's message.
     client_token = models.CharField(max_length=64, null=True, blank=True)
+    # An internal note (issue 14): written by the team for the team; the participant never
+    # sees it anywhere. Fixed at posting time.
+    internal = models.BooleanField(default=False)
+    # The participant's cursor: 1, 2, 3… without gaps over the messages they may see
+    # (NULL for notes). `seq` numbers every message, notes included, for the team.
+    public_seq = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["conversation", "seq"]
         constraints = [
+            models.UniqueConstraint(fields=["conversation", "public_seq"], name="message_unique_public_seq"),
+            # A note has no public_seq and every other message has one; the participant
+            # never writes a note.
+            models.CheckConstraint(
+                condition=Q(internal=True, public_seq__isnull=True, from_participant=False)
+                | Q(internal=False, public_seq__isnull=False),
+                name="message_note_is_team_only",
+            ),
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_unique_seq"),
             # Lead messages have sender NULL, and NULLs never clash in a unique index (SQLite
             # and MariaDB alike): for them the lookup under the conversation row lock in
@@ -220,6 +273,10 @@ class Message(models.Model):
 
     def __str__(self):
         return f"#{self.seq} in conversation {self.conversation_id}"
+
+    def cursor_for(self, *, for_team: bool) -> int:
+        """The number a reader pages with: seq for the team, public_seq for the participant."""
+        return self.seq if for_team else self.public_seq
 
     @property
     def sender_name(self) -> str:
@@ -276,3 +333,22 @@ class AssignmentRecord(models.Model):
 
     def __str__(self):
         return f"#{self.conversation_id} to {self.assignee_id} by {self.rule} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Mention(models.Model):
+    """``@handle`` in an internal note: the mentioned teammate gets a mark in their lists
+    (until they open the conversation) and, if they want it, an email (notifications)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="mentions")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    mentioned = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    created_at = models.DateTimeField(default=timezone.now)
+    # When they opened the conversation after it; NULL: the mark still shows.
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "mentioned"], name="mention_once_per_note")]
+        indexes = [models.Index(fields=["mentioned", "cleared_at", "conversation"], name="mention_open_idx")]
+
+    def __str__(self):
+        return f"@{self.mentioned_id} in #{self.message_id}"

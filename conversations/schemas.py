@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import StrictInt, field_validator, model_validator
+from pydantic import StrictBool, StrictInt, field_validator, model_validator
 
 from designpi.api_common import PageQuery
 from designpi.validators import MAX_ID as _MAX_ID
@@ -74,7 +74,9 @@ class ConversationListOut(Schema):
 
 class MessageOut(Schema):
     id: int
-    seq: int = Field(description="1, 2, 3… per conversation, without gaps; the cursor for `after`.")
+    seq: int = Field(description="1, 2, 3… per conversation, without gaps; the cursor for `after`. "
+                     "The team's numbers count internal notes; the customer's count only what they see.")
+    internal: bool = Field(description="An internal note: only the team sees it (always false for the customer).")
     body: str
     sender: SenderOut | None = Field(
         description="Null only for a lead's own messages (kept when the lead becomes a customer: "
@@ -103,6 +105,12 @@ class MessageIn(Schema):
         pattern=r"^[A-Za-z0-9_-]{1,64}$",
         description="Optional idempotency key, yours alone: a retried POST with the same key returns your first "
         "message with it (201) instead of posting again. Another person's key never matches yours.",
+    )
+    internal: StrictBool = Field(
+        False,
+        description="Team members only: true posts an internal note, which only the team sees (`@handle`, the "
+        "part of a teammate's email before the @, mentions them if they can see the conversation). "
+        "From a customer: 403, nothing stored.",
     )
 
 
@@ -247,11 +255,14 @@ def conversation_out(conversation, *, unread_count: int, snippet: str | None = N
     }
 
 
-def message_out(message) -> dict:
+def message_out(message, *, for_team: bool) -> dict:
+    """``for_team``: the team's numbering (seq); otherwise the participant's (public_seq).
+    A participant's answers are built from participant reads only, so never from a note."""
     sender = message.sender
     return {
         "id": message.pk,
-        "seq": message.seq,
+        "seq": message.cursor_for(for_team=for_team),
+        "internal": message.internal,
         "body": message.body,
         "sender": None if sender is None else {"id": sender.pk, "name": sender.display_name, "role": sender.role},
         "created_at": message.created_at,

@@ -5,7 +5,7 @@ from django.http import Http404
 
 from designpi.validators import parse_id
 
-from .models import Conversation, Message, visibility_q
+from .models import Conversation, Mention, Message, visibility_q
 from .search import search_conversations
 
 # A page of a thread (and the most a poll returns at once): the newest this many.
@@ -64,8 +64,12 @@ def conversation_of_customer(customer) -> Conversation | None:
     return Conversation.objects.visible_to(customer).filter(customer=customer).select_related("assigned_to").first()
 
 
-def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None):
+def conversation_list_for(user, *, status=None, source=None, assigned_to=None, unassigned=False, search=None,
+                          mentioning=None):
     """Conversations ``user`` may see, newest activity first, with filters already validated.
+
+    ``mentioning``: only those where a note @mentions that person and they have not
+    opened the conversation since (the lists' "Mentioning me"; one subquery).
 
     ``search``: a conversations.search.SearchQuery (None: no search); it narrows the
     same scoped queryset, so visibility and the other filters apply to it unchanged.
@@ -79,15 +83,19 @@ def conversation_list_for(user, *, status=None, source=None, assigned_to=None, u
         queryset = queryset.filter(assigned_to__isnull=True)
     elif assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
+    if mentioning is not None:
+        marks = Mention.objects.filter(conversation=OuterRef("pk"), mentioned=mentioning, cleared_at__isnull=True)
+        queryset = queryset.filter(Exists(marks))
     if search is not None:
-        # Reads the database on MariaDB to choose its plan (conversations/search.py).
-        queryset = search_conversations(queryset, search)
+        # Reads the database on MariaDB to choose its plan (conversations/search.py). The
+        # team finds notes too; anyone else searches only what they may read.
+        queryset = search_conversations(queryset, search, messages=Message.objects.for_viewer(user))
     return queryset.select_related("customer", "lead", "assigned_to", "ticket").newest_activity_first()
 
 
-def conversation_assigned_list_for(user, *, status=None, search=None):
+def conversation_assigned_list_for(user, *, status=None, search=None, mentioning=None):
     """The inbox: conversations assigned to ``user`` (staff, or an admin's own)."""
-    return conversation_list_for(user, status=status, assigned_to=user, search=search)
+    return conversation_list_for(user, status=status, assigned_to=user, search=search, mentioning=mentioning)
 
 
 def conversation_list_summary(queryset) -> tuple[int, object]:
@@ -106,13 +114,14 @@ def conversation_list_summary(queryset) -> tuple[int, object]:
 def unread_counts_for(viewer, conversations) -> dict[int, int]:
     """Unread messages per conversation, from ``viewer``'s side, in one query.
 
-    The team counts the participant's unread messages; a customer counts the team's.
+    The team counts the participant's unread messages; a customer counts the team's
+    replies, never an internal note.
     """
     ids = [conversation.pk for conversation in conversations]
     if not ids:
         return {}
     rows = (
-        Message.objects.filter(
+        Message.objects.for_participant().filter(
             conversation_id__in=ids, from_participant=viewer.is_team, read_at__isnull=True
         )
         .values("conversation_id")
@@ -138,7 +147,8 @@ def attention_for(user) -> tuple[int, list[int]]:
         )
         return len(ids), ids[:ATTENTION_LIMIT]
     rows = (
-        Message.objects.filter(visibility_q(user, "conversation__"), from_participant=False, read_at__isnull=True)
+        Message.objects.for_participant()
+        .filter(visibility_q(user, "conversation__"), from_participant=False, read_at__isnull=True)
         .values("conversation_id").annotate(unread=Count("id")).order_by()
     )
     counts = {row["conversation_id"]: row["unread"] for row in rows}
@@ -146,7 +156,8 @@ def attention_for(user) -> tuple[int, list[int]]:
 
 
 def last_messages_for(conversations) -> dict[int, Message]:
-    """The newest message of each conversation (for previews), in one query."""
+    """The newest message of each conversation (for the team lists' previews; a note
+    included, marked as one), in one query."""
     keys = Q()
     for conversation in conversations:
         if conversation.last_seq:
@@ -156,20 +167,72 @@ def last_messages_for(conversations) -> dict[int, Message]:
     return {message.conversation_id: message for message in Message.objects.filter(keys).select_related("sender")}
 
 
-def message_list_for(conversation, *, after: int = 0, before: int | None = None,
-                     limit: int = THREAD_PAGE_SIZE) -> list[Message]:
-    """Messages of an already access-checked conversation, oldest first, at most
-    ``limit`` of them (no read of a thread is unbounded): the first ones with seq >
-    ``after``, or with ``before``, the newest ones with seq < ``before`` (the page
-    above the oldest one shown). Either way one range of the (conversation, seq) index,
-    whatever the thread's length.
+def message_last_cursor(conversation, *, for_team: bool = False) -> int:
+    """The newest cursor the reader can have: last_seq for the team, last_public_seq for
+    the participant (a note moves only the first)."""
+    return conversation.last_seq if for_team else conversation.last_public_seq
 
-    The page before ``before`` is asked for as the seq range [before - limit, before):
-    seq is gap-free (SPEC: "1, 2, 3… with no gaps"), so that is exactly those messages. (Asked as "seq <
-    before, newest first", MariaDB walks down from the thread's newest message when
-    the range covers much of it: 5,200 rows read for 200 in a 10,000-message thread.)
+
+def message_list_for(conversation, *, for_team: bool = False, after: int = 0, before: int | None = None,
+                     limit: int = THREAD_PAGE_SIZE) -> list[Message]:
+    """Messages of an already access-checked conversation as ``for_team`` or as its
+    participant sees them, oldest first, at most ``limit`` (no read of a thread is
+    unbounded): the first ones with a cursor > ``after``, or with ``before``, the newest
+    ones with a cursor < ``before`` (the page above the oldest one shown). Either way one
+    range of a unique index, whatever the thread's length.
+
+    **The one place participant-facing reads of a thread filter out internal notes**
+    (the customer chat, the API, and any later participant view such as a lead's chat):
+    ``for_team`` is False unless the caller is a team member, so forgetting it hides
+    notes rather than showing them. The cursor is ``seq`` for the team (every message)
+    and ``public_seq`` for the participant (notes have none): both are gap-free from 1,
+    so the participant cannot tell a note was written, and the page before ``before``
+    is exactly the range [before - limit, before). (Asked as "cursor < before, newest
+    first", MariaDB walks down from the thread's newest message when the range covers
+    much of it: 5,200 rows read for 200 in a 10,000-message thread.) Each message gets
+    ``cursor``, the number the reader pages with.
     """
-    messages = conversation.messages.filter(seq__gt=after).select_related("sender").order_by("seq")
+    field = "seq" if for_team else "public_seq"
+    messages = Message.objects.filter(conversation=conversation) if for_team else \
+        Message.objects.for_participant().filter(conversation=conversation)
+    messages = messages.filter(**{f"{field}__gt": after}).select_related("sender").order_by(field)
     if before is not None:
-        messages = messages.filter(seq__gte=before - limit, seq__lt=before)
-    return list(messages[:limit])
+        messages = messages.filter(**{f"{field}__gte": before - limit, f"{field}__lt": before})
+    rows = list(messages[:limit])
+    for message in rows:
+        message.cursor = message.cursor_for(for_team=for_team)
+    return rows
+
+
+def message_count_for(conversation, *, for_team: bool = False, after: int = 0, before: int | None = None) -> int:
+    """How many messages the reader has after ``after`` (or before ``before``): message_list_for's count."""
+    field = "seq" if for_team else "public_seq"
+    messages = Message.objects.filter(conversation=conversation) if for_team else \
+        Message.objects.for_participant().filter(conversation=conversation)
+    if before is not None:
+        return messages.filter(**{f"{field}__lt": before}).count()
+    return messages.filter(**{f"{field}__gt": after}).count()
+
+
+def mentionable_for(conversation, *, team=None) -> list:
+    """Who a note in ``conversation`` may @mention: the active team members who can see
+    it (every admin, and the assignee), by visibility_q's rule on the row. ``team``: the
+    active team already loaded for the page (no query); otherwise one query."""
+    from accounts.models import Role, User
+
+    from .models import conversation_row_visible_to
+
+    if team is None:
+        team = User.objects.team().filter(Q(role=Role.ADMIN) | Q(pk=conversation.assigned_to_id)).order_by("email")
+    return sorted((m for m in team if conversation_row_visible_to(m, conversation)), key=lambda m: m.mention_handle)
+
+
+def mentioned_ids_for(viewer, conversations) -> set[int]:
+    """Which of ``conversations`` hold an @mention of ``viewer`` they have not seen (one query)."""
+    ids = [conversation.pk for conversation in conversations]
+    if not ids or not viewer.is_team:
+        return set()
+    return set(
+        Mention.objects.filter(mentioned=viewer, cleared_at__isnull=True, conversation_id__in=ids)
+        .values_list("conversation_id", flat=True).distinct()
+    )

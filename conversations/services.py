@@ -20,10 +20,11 @@ from designpi.validators import reject_control_characters
 from leads.models import Lead, LeadStatus
 from leads.services import lead_create
 from leads.visitor import visitor_pass_issue, visitor_pass_revoke
-from notifications.services import notify_assigned, notify_message_posted
+from notifications.services import notify_assigned, notify_mentioned, notify_message_posted
 from tickets.services import ticket_follow_conversation, ticket_record_participant_message
 
-from .models import MESSAGE_MAX_LENGTH, Conversation, Message, Source, Status
+from .mentions import mention_resolve
+from .models import MESSAGE_MAX_LENGTH, Conversation, Mention, Message, Source, Status
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +142,10 @@ def conversation_start_for_visitor(*, name: str, email: str, company: str, body)
 
 
 def conversation_post_message(
-    *, actor: User | None, conversation: Conversation, body, client_token: str | None = None
+    *, actor: User | None, conversation: Conversation, body, client_token: str | None = None,
+    internal: bool = False,
 ) -> Message:
-    """Post a message (SPEC §4.1).
+    """Post a message (SPEC §4.1), or with ``internal`` an internal note (issue 14).
 
     ``actor`` is the signed-in sender; ``None`` means the conversation's lead writing
     (leads have no account; used by seed_demo and inbound channels). The conversation
@@ -152,8 +154,18 @@ def conversation_post_message(
 
     ``client_token`` is the sender's idempotency key: a second post with the same key
     by the same sender returns the first message. Someone else's key never matches.
+
+    A note (team members only: PermissionDenied for anyone else) is for the team alone:
+    it takes the next ``seq`` but no ``public_seq`` and leaves ``last_public_seq``,
+    ``last_message_at`` and the participant's stamp as they were (so nothing the
+    participant can read changes), reopens nothing, touches no ticket, wakes no snooze,
+    is not a reply (no "team replied" email) and assigns nothing. ``@handle`` in it
+    mentions teammates who can see the conversation (conversations.mentions; any other
+    handle refuses the whole note with ValidationError).
     """
     body = message_clean_body(body)
+    if internal and (actor is None or not actor.is_team):
+        raise PermissionDenied("Only the support team can write internal notes.")
     with transaction.atomic():
         # Lock order, everywhere in this module: the conversation row first, then user
         # rows. It has to be this way round because InnoDB takes shared locks on the
@@ -177,47 +189,95 @@ def conversation_post_message(
             if duplicate is not None:
                 return duplicate
 
+        mentioned = mention_resolve(body=body, conversation=locked, author=actor) if internal else []
         if actor is not None:
             _check_rate_limit(actor)
 
-        from_participant = actor is None or locked.is_participant(actor)
-        now = timezone.now()
-        locked.last_seq += 1
-        message = Message.objects.create(
-            conversation=locked,
-            sender=actor,
-            from_participant=from_participant,
-            body=body,
-            seq=locked.last_seq,
-            created_at=now,
-            client_token=client_token or None,
-        )
-        locked.last_message_at = now
-        locked.updated_at = now
-        update_fields = ["last_seq", "last_message_at", "updated_at"]
-        if from_participant and locked.status != Status.OPEN:
-            # The participant writing again means the thread needs the team: reopen it
-            # (and wake it, if it was snoozed).
-            locked.status = Status.OPEN
-            locked.snoozed_until = None
-            update_fields += ["status", "snoozed_until"]
-        locked.save(update_fields=update_fields)
-        if not from_participant and locked.source == Source.LEAD:
-            # The team's first reply to a new lead: contacted. Only from new, so a lead
-            # already qualified, converted or lost never moves back. Lead row after the
-            # conversation row (this module's lock order; lead_convert_to_customer too).
-            Lead.objects.filter(pk=locked.lead_id, status=LeadStatus.NEW).update(
-                status=LeadStatus.CONTACTED, updated_at=now
-            )
-        if from_participant:
-            ticket_record_participant_message(conversation=locked, message=message)
-            if locked.assigned_to_id is None:
-                _auto_assign_on_commit()
-        # Emails the other side later about what is still unread (queued on commit).
-        notify_message_posted(message=message)
+        if internal:
+            message = _post_note(locked=locked, actor=actor, body=body, client_token=client_token,
+                                 mentioned=mentioned)
+        else:
+            message = _post_public(locked=locked, actor=actor, body=body, client_token=client_token)
 
     _copy_state(source=locked, target=conversation)
     return message
+
+
+def _post_public(*, locked: Conversation, actor, body: str, client_token) -> Message:
+    """A message both sides see (inside conversation_post_message's transaction and lock)."""
+    from_participant = actor is None or locked.is_participant(actor)
+    now = timezone.now()
+    locked.last_seq += 1
+    locked.last_public_seq += 1
+    message = Message.objects.create(
+        conversation=locked,
+        sender=actor,
+        from_participant=from_participant,
+        body=body,
+        seq=locked.last_seq,
+        public_seq=locked.last_public_seq,
+        created_at=now,
+        client_token=client_token or None,
+    )
+    locked.last_message_at = now
+    locked.updated_at = now
+    update_fields = ["last_seq", "last_public_seq", "last_message_at", "updated_at"]
+    if from_participant and locked.status != Status.OPEN:
+        # The participant writing again means the thread needs the team: reopen it
+        # (and wake it, if it was snoozed).
+        locked.status = Status.OPEN
+        locked.snoozed_until = None
+        update_fields += ["status", "snoozed_until"]
+    locked.save(update_fields=update_fields)
+    if not from_participant and locked.source == Source.LEAD:
+        # The team's first reply to a new lead: contacted. Only from new, so a lead
+        # already qualified, converted or lost never moves back. Lead row after the
+        # conversation row (this module's lock order; lead_convert_to_customer too).
+        # A note is not a reply: _post_note never gets here.
+        Lead.objects.filter(pk=locked.lead_id, status=LeadStatus.NEW).update(
+            status=LeadStatus.CONTACTED, updated_at=now
+        )
+    if from_participant:
+        ticket_record_participant_message(conversation=locked, message=message)
+        if locked.assigned_to_id is None:
+            _auto_assign_on_commit()
+    # Emails the other side later about what is still unread (queued on commit).
+    notify_message_posted(message=message)
+    return message
+
+
+def _post_note(*, locked: Conversation, actor: User, body: str, client_token, mentioned) -> Message:
+    """An internal note (inside conversation_post_message's transaction and lock).
+
+    updated_at moves, so the team's lists and live streams see it; the participant's
+    stamp stays what it was (Conversation.participant_updated_at): the live feed tells
+    the participant nothing, and their poll (last_public_seq) stays idle.
+    """
+    now = timezone.now()
+    public_stamp = locked.participant_updated_at
+    locked.last_seq += 1
+    message = Message.objects.create(
+        conversation=locked, sender=actor, from_participant=False, internal=True, body=body,
+        seq=locked.last_seq, public_seq=None, created_at=now, client_token=client_token or None,
+    )
+    locked.public_updated_at = public_stamp
+    locked.last_note_at = now
+    locked.updated_at = now
+    locked.save(update_fields=["last_seq", "public_updated_at", "last_note_at", "updated_at"])
+    if mentioned:
+        mentions = [Mention.objects.create(conversation=locked, message=message, mentioned=person, created_at=now)
+                    for person in mentioned]
+        notify_mentioned(mentions=mentions)
+    logger.info("conversation note actor=%s conversation=%s seq=%s mentions=%s",
+                actor.pk, locked.pk, message.seq, [person.pk for person in mentioned])
+    return message
+
+
+def mention_clear(*, reader: User, conversation: Conversation) -> int:
+    """``reader`` opened the conversation: their @mention marks in it go (returns how many)."""
+    return Mention.objects.filter(conversation=conversation, mentioned=reader, cleared_at__isnull=True).update(
+        cleared_at=timezone.now()
+    )
 
 
 def conversation_assign(*, actor: User, conversation: Conversation, assignee: User | None) -> Conversation:
@@ -380,8 +440,9 @@ def conversation_mark_read(*, reader: User | None, conversation: Conversation, u
         from_participant = False
     else:
         return 0
+    # Notes are never read by anyone but the team, and never count as unread.
     unread = Message.objects.filter(
-        conversation=conversation, from_participant=from_participant, read_at__isnull=True
+        conversation=conversation, from_participant=from_participant, read_at__isnull=True, internal=False
     )
     if up_to_seq is not None:
         unread = unread.filter(seq__lte=up_to_seq)
@@ -430,6 +491,9 @@ def _copy_state(*, source: Conversation, target: Conversation) -> None:
         return
     target.status = source.status
     target.last_seq = source.last_seq
+    target.last_public_seq = source.last_public_seq
+    target.last_note_at = source.last_note_at
+    target.public_updated_at = source.public_updated_at
     target.last_message_at = source.last_message_at
     target.updated_at = source.updated_at
     target.snoozed_until = source.snoozed_until

@@ -27,7 +27,7 @@ import logging
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import import_module
 from itertools import count
@@ -40,12 +40,18 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Role
-from conversations.models import Conversation, conversation_row_open_to_visitor, conversation_row_visible_to
+from conversations.models import (
+    Conversation,
+    conversation_row_open_to_visitor,
+    conversation_row_visible_to,
+    participant_stamp,
+)
 from conversations.selectors import visitor_tokens_still_open
 
 logger = logging.getLogger("designpi.live")
 
-FIELDS = ("id", "updated_at", "last_seq", "status", "assigned_to_id", "customer_id")
+FIELDS = ("id", "updated_at", "last_seq", "status", "assigned_to_id", "customer_id",
+          "last_public_seq", "last_note_at", "public_updated_at")
 # Most rows one tick reads. More changes than this inside the overlap window means the
 # window may be incomplete: every stream then gets `resync` (its page polls at once).
 ROW_LIMIT = 2000
@@ -65,6 +71,20 @@ class ChangedRow:
     status: str
     assigned_to_id: int | None
     customer_id: int | None
+    # What the participant may know (issue 14, internal notes): their cursor, and the
+    # stamp of the newest change that was not a note (Conversation.participant_updated_at).
+    last_public_seq: int | None = None
+    last_note_at: datetime | None = None
+    public_updated_at: datetime | None = None
+
+    @property
+    def participant_updated_at(self) -> datetime | None:
+        return participant_stamp(self.updated_at, self.last_note_at, self.public_updated_at)
+
+    def for_participant(self) -> "ChangedRow":
+        """The row as the participant's stream tells it: their cursor and their stamp."""
+        return replace(self, updated_at=self.participant_updated_at,
+                       last_seq=self.last_seq if self.last_public_seq is None else self.last_public_seq)
 
 
 class ChangeWindow:
@@ -80,6 +100,8 @@ class ChangeWindow:
     def fresh(self, rows, since: datetime) -> list[ChangedRow]:
         new = []
         for row in rows:
+            if row.updated_at is None or row.updated_at < since:
+                continue  # (participant rows only) a change older than the window: told before
             key = (row.id, row.updated_at)
             if key not in self._seen:
                 self._seen[key] = row.updated_at
@@ -225,6 +247,9 @@ class Feed:
     def __init__(self, *, tick: float, overlap: float, recheck: float):
         self.tick, self.overlap, self.recheck = tick, overlap, recheck
         self.window = ChangeWindow()
+        # The participants' own memory, keyed on their stamp: a note moves updated_at but
+        # not their stamp, so it is never fresh for them (issue 14).
+        self.participant_window = ChangeWindow()
         self._by_user: dict[int, set[Subscriber]] = defaultdict(set)
         self._admins: set[Subscriber] = set()
         self._by_conversation: dict[int, set[Subscriber]] = defaultdict(set)  # visitors' streams
@@ -304,30 +329,55 @@ class Feed:
                                  failures, delay)
                 await asyncio.sleep(delay)
                 continue
-            fresh = self.window.fresh(rows, since)
             if failures:
                 # Changes may have slipped out of the window while the database was away.
                 logger.warning("live feed: reading changes works again after %s failures", failures)
                 self._resync_all()
                 failures = 0
-            if deliver_from is not None:
-                # The first read after a start fills the window with what changed before
-                # the feed started (the pages were rendered from that) and delivers the rest.
-                fresh = [row for row in fresh if row.updated_at >= deliver_from]
-                deliver_from = None
-            self.fan_out(fresh)
+            self.deliver_changes(rows, since, deliver_from=deliver_from)
+            deliver_from = None
             if len(rows) >= ROW_LIMIT:
                 logger.warning("live feed: %s changes in %s s, more than one read holds; resync",
                                len(rows), self.overlap)
                 self._resync_all()
             await asyncio.sleep(max(0.0, self.tick - (time.monotonic() - started)))
 
-    def fan_out(self, rows):
-        """Each row to the streams whose person may see it now, judged on the row."""
-        for row in sorted(rows, key=lambda row: (row.updated_at, row.id)):
+    def deliver_changes(self, rows, since: datetime, *, deliver_from: datetime | None = None):
+        """One tick's read (the conversations stamped at or after ``since``): what is fresh
+        for the team and, on their own stamp, for participants, out to the streams.
+
+        ``deliver_from``: the first read after a start fills the windows with what changed
+        before the feed started (the pages were rendered from that) and delivers the rest.
+        """
+        fresh = self.window.fresh(rows, since)
+        # Every conversation has a participant: a customer, or a lead whose visitor may
+        # have a stream open (issue 12).
+        participant_fresh = self.participant_window.fresh([row.for_participant() for row in rows], since)
+        if deliver_from is not None:
+            fresh = [row for row in fresh if row.updated_at >= deliver_from]
+            participant_fresh = [row for row in participant_fresh if row.updated_at >= deliver_from]
+        self.fan_out(fresh, participant_fresh)
+
+    def fan_out(self, rows, participant_rows=None):
+        """Each row to the streams whose person may see it now, judged on the row.
+
+        The team (admins, the assignee) hears of every change in ``rows``; the participant
+        only of ``participant_rows``: the same conversations as they know them
+        (ChangedRow.for_participant), fresh on their own stamp, so an internal note
+        (which moves updated_at only) never reaches them. Without ``participant_rows``,
+        the participant hears of the rows whose newest change is not a note.
+        """
+        if participant_rows is None:
+            participant_rows = [row.for_participant() for row in rows
+                                if row.participant_updated_at == row.updated_at]
+        changes = [(row, False) for row in rows] + [(row, True) for row in participant_rows]
+        for row, for_participant in sorted(changes, key=lambda change: (change[0].updated_at, change[0].id)):
             event_id = next(self._event_ids)
-            candidates = self._admins | self._by_user.get(row.assigned_to_id, set()) | \
-                self._by_user.get(row.customer_id, set()) | self._by_conversation.get(row.id, set())
+            if for_participant:
+                # The customer's streams, or a website visitor's on this conversation.
+                candidates = self._by_user.get(row.customer_id, set()) | self._by_conversation.get(row.id, set())
+            else:
+                candidates = self._admins | self._by_user.get(row.assigned_to_id, set())
             for sub in candidates:
                 if sub.user is None:
                     if conversation_row_open_to_visitor(sub.conversation_id, row):

@@ -16,7 +16,7 @@ from .models import Kind, Notification
 from .tokens import make_unsubscribe_token
 
 TEMPLATES = {Kind.ASSIGNED: "notifications/email/assigned", Kind.PARTICIPANT_WROTE: "notifications/email/participant_wrote",
-             Kind.TEAM_REPLIED: "notifications/email/team_replied"}
+             Kind.TEAM_REPLIED: "notifications/email/team_replied", Kind.MENTIONED: "notifications/email/mentioned"}
 
 
 def conversation_link(recipient, conversation) -> str:
@@ -39,10 +39,18 @@ def notification_email(notification: Notification):
     recipient = notification.recipient
     conversation = notification.conversation
     preference = selectors.PREFERENCE[notification.kind]
-    messages = [] if notification.kind == Kind.ASSIGNED else list(selectors.unread_messages(notification))
+    if notification.kind == Kind.ASSIGNED:
+        messages = []
+    elif notification.kind == Kind.MENTIONED:
+        messages = list(selectors.mentioning_note(notification))  # to a teammate: the note itself
+    else:
+        messages = list(selectors.unread_messages(notification))
     name = conversation.participant_name
     if notification.kind == Kind.ASSIGNED:
         subject = f"Conversation #{conversation.pk} with {name} is assigned to you"
+    elif notification.kind == Kind.MENTIONED:
+        author = messages[0].sender_name if messages else "A teammate"
+        subject = f"{author} mentioned you in a note (conversation #{conversation.pk} with {name})"
     elif notification.kind == Kind.PARTICIPANT_WROTE:
         count = f"{len(messages)} new messages" if len(messages) > 1 else "A new message"
         subject = f"{count} from {name} (conversation #{conversation.pk})"

@@ -12,12 +12,17 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class EmailPreferencesForm(forms.Form):
-    """Which emails a person gets. `notify_assigned` only for the team (dropped for customers)."""
+    """Which emails a person gets. `notify_assigned` and `notify_mentions` only for the team
+    (dropped for customers)."""
 
     notify_assigned = forms.BooleanField(
         required=False, label="A conversation is assigned to me",
     )
     notify_messages = forms.BooleanField(required=False, label="Unread messages")
+    notify_mentions = forms.BooleanField(
+        required=False, label="A teammate mentions me in a note",
+        help_text="When someone writes @ and your handle in an internal note of a conversation you can see.",
+    )
     time_zone = forms.ChoiceField(
         required=False, label="Time zone for the times in emails", choices=time_zone_choices,
     )
@@ -31,6 +36,7 @@ class EmailPreferencesForm(forms.Form):
             )
         else:
             del self.fields["notify_assigned"]
+            del self.fields["notify_mentions"]
             self.fields["notify_messages"].label = "Replies from the support team"
             self.fields["notify_messages"].help_text = (
                 "When the team replies and you have not read it after a short delay. One email, then none "

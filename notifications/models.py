@@ -18,6 +18,8 @@ class Kind(models.TextChoices):
     PARTICIPANT_WROTE = "participant_wrote", "Unread messages from the participant"
     # To the customer: the team replied, still unread.
     TEAM_REPLIED = "team_replied", "Unread replies from the team"
+    # To a team member: a teammate @mentioned them in an internal note (issue 14).
+    MENTIONED = "mentioned", "Mentioned in an internal note"
 
 
 class State(models.TextChoices):
@@ -44,7 +46,7 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # The newest message seq this email covers (for ASSIGNED: the conversation's last_seq
-    # when it was decided). Part of the unique key.
+    # when it was decided; for MENTIONED: the note's seq). Part of the unique key.
     last_seq = models.PositiveIntegerField()
     # The oldest message seq it covers (for ASSIGNED: equal to last_seq).
     first_seq = models.PositiveIntegerField()

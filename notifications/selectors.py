@@ -13,7 +13,10 @@ from .models import TOLD_STATES, Kind, Notification
 FROM_PARTICIPANT = {Kind.PARTICIPANT_WROTE: True, Kind.TEAM_REPLIED: False}
 # The preference (a User field) that turns each kind off.
 PREFERENCE = {Kind.ASSIGNED: "notify_assigned", Kind.PARTICIPANT_WROTE: "notify_messages",
-              Kind.TEAM_REPLIED: "notify_messages"}
+              Kind.TEAM_REPLIED: "notify_messages", Kind.MENTIONED: "notify_mentions"}
+# The kinds about one conversation's unread messages (notify_unread); the others are
+# about one event (an assignment, a mention) and are never handed over to someone else.
+MESSAGE_KINDS = (Kind.PARTICIPANT_WROTE, Kind.TEAM_REPLIED)
 
 
 def message_recipients(conversation: Conversation, kind: str) -> list[User]:
@@ -33,8 +36,10 @@ def message_recipients(conversation: Conversation, kind: str) -> list[User]:
 
 
 def unread_range(conversation: Conversation, kind: str) -> tuple[int, int] | None:
-    """(oldest, newest) seq of the messages ``kind`` is about that nobody has read yet."""
-    row = Message.objects.filter(
+    """(oldest, newest) seq of the messages ``kind`` is about that nobody has read yet.
+    Internal notes are never in a message email (they are not replies, and the customer
+    must never read one); a mention has its own email."""
+    row = Message.objects.for_participant().filter(
         conversation=conversation, from_participant=FROM_PARTICIPANT[kind], read_at__isnull=True
     ).aggregate(first=Min("seq"), last=Max("seq"))
     return None if row["first"] is None else (row["first"], row["last"])
@@ -71,6 +76,13 @@ def why_not_deliver(notification: Notification) -> str:
         if conversation.assigned_to_id != recipient.pk:
             return NOT_RESPONSIBLE
         return ""
+    if notification.kind == Kind.MENTIONED:
+        # The note is quoted, so the recipient must be on the team and the note still there.
+        if not recipient.is_team:
+            return NOT_VISIBLE
+        if not mentioning_note(notification).exists():
+            return "the note is gone"
+        return ""
     if recipient not in message_recipients(conversation, notification.kind):
         return NOT_RESPONSIBLE
     if not unread_messages(notification).exists():
@@ -78,9 +90,17 @@ def why_not_deliver(notification: Notification) -> str:
     return ""
 
 
-def unread_messages(notification: Notification):
-    """The messages a message email shows: those it covers that are still unread."""
+def mentioning_note(notification: Notification):
+    """The internal note a MENTIONED email quotes (its seq is the notification's)."""
     return Message.objects.filter(
+        conversation_id=notification.conversation_id, internal=True, seq=notification.last_seq,
+    ).select_related("sender", "conversation__lead", "conversation__customer")
+
+
+def unread_messages(notification: Notification):
+    """The messages a message email shows: those it covers that are still unread (never
+    an internal note: these emails go to the customer too)."""
+    return Message.objects.for_participant().filter(
         conversation_id=notification.conversation_id,
         from_participant=FROM_PARTICIPANT[notification.kind],
         read_at__isnull=True,

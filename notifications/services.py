@@ -81,6 +81,15 @@ def notify_assigned(*, actor: User | None, conversation: Conversation) -> None:
     _enqueue_on_commit(tasks.notify_assignment, conversation.pk, conversation.assigned_to_id)
 
 
+def notify_mentioned(*, mentions) -> None:
+    """After a note with @mentions: one email task per mention, queued on commit; the task
+    decides at send time (active, preference on, may still see the conversation)."""
+    from . import tasks
+
+    for mention in mentions:
+        _enqueue_on_commit(tasks.notify_mention, mention.pk)
+
+
 def queued_batch_start(*, conversation_id: int, kind: str) -> None:
     """The queued notify_unread task starts: a message from now on queues a new one."""
     QueuedBatch.objects.filter(conversation_id=conversation_id, kind=kind).delete()
@@ -168,14 +177,16 @@ def notification_retry_later(*, notification: Notification, error: BaseException
 
 
 def user_set_email_preferences(*, actor: User, notify_messages: bool, time_zone: str,
-                               notify_assigned: bool | None = None) -> User:
+                               notify_assigned: bool | None = None, notify_mentions: bool | None = None) -> User:
     """A person changes which emails they get and the zone their times are written in.
-    ``notify_assigned`` is a team member's only (None: left as it is)."""
+    ``notify_assigned`` and ``notify_mentions`` are a team member's only (None: left as it is)."""
     if time_zone and time_zone not in zoneinfo.available_timezones():
         raise ValidationError(f"Unknown time zone {time_zone!r}.", code="invalid_choice")
     changes = {"notify_messages": bool(notify_messages), "time_zone": time_zone}
     if notify_assigned is not None and actor.is_team:
         changes["notify_assigned"] = bool(notify_assigned)
+    if notify_mentions is not None and actor.is_team:
+        changes["notify_mentions"] = bool(notify_mentions)
     changed = [field for field, value in changes.items() if getattr(actor, field) != value]
     if not changed:
         return actor

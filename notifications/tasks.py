@@ -56,6 +56,21 @@ def notify_assignment(conversation_id: int, assignee_id: int) -> int:
 
 
 @task()
+def notify_mention(mention_id: int) -> int:
+    """A teammate was @mentioned in a note: one email, decided and checked when sent."""
+    from conversations.models import Mention
+
+    mention = Mention.objects.select_related("message", "conversation", "mentioned").filter(pk=mention_id).first()
+    if mention is None:
+        return 0
+    notification = services.notification_create(
+        recipient=mention.mentioned, conversation=mention.conversation, kind=Kind.MENTIONED,
+        first_seq=mention.message.seq, last_seq=mention.message.seq,
+    )
+    return deliver(notification) if notification is not None else 0
+
+
+@task()
 def deliver_notification(notification_id: int) -> int:
     """A retry after a mail server error, or the watchdog of a claim whose worker died."""
     notification = services.notification_claim(notification_id=notification_id)
@@ -67,7 +82,7 @@ def deliver(notification: Notification) -> int:
     reason = selectors.why_not_deliver(notification)
     if reason:
         services.notification_mark_skipped(notification=notification, reason=reason)
-        if notification.kind != Kind.ASSIGNED and reason in selectors.HANDED_OVER:
+        if notification.kind in selectors.MESSAGE_KINDS and reason in selectors.HANDED_OVER:
             # Someone else may be responsible now (a reassignment since): ask again.
             notify_unread.enqueue(notification.conversation_id, notification.kind)
         return 0

@@ -13,7 +13,7 @@ from accounts.models import User
 UNSUBSCRIBE_SALT = "designpi.notifications.unsubscribe"
 # Long enough for an email read weeks later; past it the person signs in instead.
 UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 60
-PREFERENCES = ("notify_assigned", "notify_messages")
+PREFERENCES = ("notify_assigned", "notify_messages", "notify_mentions")
 
 
 class BadToken(Exception):

@@ -11,7 +11,8 @@ from .forms import EmailPreferencesForm
 from .services import user_set_email_preferences, user_unsubscribe
 from .tokens import BadToken, read_unsubscribe_token
 
-PREFERENCE_LABELS = {"notify_assigned": "conversation assigned to you", "notify_messages": "unread messages"}
+PREFERENCE_LABELS = {"notify_assigned": "conversation assigned to you", "notify_messages": "unread messages",
+                     "notify_mentions": "mentions in internal notes"}
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -21,7 +22,7 @@ def preferences(request):
     user = request.user
     if request.method != "POST":
         initial = {"notify_assigned": user.notify_assigned, "notify_messages": user.notify_messages,
-                   "time_zone": user.time_zone}
+                   "notify_mentions": user.notify_mentions, "time_zone": user.time_zone}
         return render(request, "notifications/preferences.html", {"form": EmailPreferencesForm(initial=initial, user=user)})
     form = EmailPreferencesForm(request.POST, user=user)
     if form.is_valid():

@@ -57,13 +57,13 @@ def bulk_messages(conversation, count, *, customer, team_member, read=True, star
         from_participant = seq % 2 == 1
         created = start + timedelta(seconds=seq - first)
         rows.append(Message(
-            conversation=conversation, seq=seq, body=f"Message {seq}", created_at=created,
+            conversation=conversation, seq=seq, public_seq=seq, body=f"Message {seq}", created_at=created,
             from_participant=from_participant, sender=customer if from_participant else team_member,
             read_at=created if read else None,
         ))
     Message.objects.bulk_create(rows, batch_size=500)
     last = rows[-1].created_at
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_seq=first + count - 1, last_message_at=last, updated_at=last)
+        last_seq=first + count - 1, last_public_seq=first + count - 1, last_message_at=last, updated_at=last)
     conversation.refresh_from_db()
     return conversation

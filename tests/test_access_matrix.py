@@ -93,6 +93,9 @@ def refused_get(expect_for_allowed_method):
 INVITE = {"name": "Nina New", "email": "nina@example.test", "role": "customer", "company": "", "phone": ""}
 REPLY = {"title": "Access check", "body": "Hello {customer.first_name}"}
 MESSAGE = {"body": "Checking access", "client_token": "0b7d3b9e-8e0c-4a5e-9d6f-3f1d8b1a2c4e"}
+# An internal note (issue 14): the team's switch beside Send. A customer posting one gets
+# 403 with the reason, nothing stored (conversations/tests/test_notes.py).
+NOTE = {"body": "Checking a note", "internal": "on", "client_token": "1c8e4c0f-9f1d-4b6f-8e70-4a2e9c2b3d5f"}
 
 # route (as the resolver spells it) -> the calls made and who gets what.
 ROUTES = {
@@ -118,7 +121,8 @@ ROUTES = {
     # Customer portal
     "portal/chat/": [Call("GET", customers(200))],
     "portal/chat/messages/": [Call("GET", customers(200), data={"after": 0})],
-    "portal/chat/send/": [Call("POST", customers(302), data=MESSAGE), Call("GET", refused_get(PERSONAS))],
+    "portal/chat/send/": [Call("POST", customers(302), data=MESSAGE), Call("GET", refused_get(PERSONAS)),
+                          Call("POST", customers(403), data=NOTE)],
     "portal/attention/": [Call("GET", customers(200)), Call("POST", everyone(405))],
     # Staff inbox
     "staff/": [Call("GET", team(302))],
@@ -127,7 +131,8 @@ ROUTES = {
     "staff/conversations/<int:pk>/": [Call("GET", staff_thread(200))],
     "staff/conversations/<int:pk>/messages/": [Call("GET", staff_thread(200), data={"after": 0})],
     "staff/conversations/<int:pk>/reply/": [Call("POST", staff_thread(302), data=MESSAGE),
-                                            Call("GET", refused_get(PERSONAS))],
+                                            Call("GET", refused_get(PERSONAS)),
+                                            Call("POST", staff_thread(302), data=NOTE)],
     "staff/conversations/<int:pk>/status/": [Call("POST", staff_thread(302), data={"status": "PENDING"}),
                                              Call("GET", refused_get(PERSONAS))],
     "staff/conversations/<int:pk>/snooze/": [Call("POST", staff_thread(302), data={"preset": "hour"}),
@@ -162,7 +167,8 @@ ROUTES = {
     "admin/conversations/<int:pk>/": [Call("GET", admins(200))],
     "admin/conversations/<int:pk>/messages/": [Call("GET", admins(200), data={"after": 0})],
     "admin/conversations/<int:pk>/reply/": [Call("POST", admins(302), data=MESSAGE),
-                                            Call("GET", refused_get(PERSONAS))],
+                                            Call("GET", refused_get(PERSONAS)),
+                                            Call("POST", admins(302), data=NOTE)],
     "admin/conversations/<int:pk>/assign/": [Call("POST", admins(302), data={"assigned_to": "staff"}),
                                              Call("GET", refused_get(PERSONAS))],
     "admin/conversations/<int:pk>/status/": [Call("POST", admins(302), data={"status": "PENDING"}),
@@ -249,6 +255,9 @@ ROUTES = {
     "api/conversations/<int:conversation_id>/messages": [
         Call("GET", api_thread(200)),
         Call("POST", api_thread(201), data={"body": "Checking access"}, json=True),
+        # An internal note: the team only; John (who sees the conversation) 403, nothing stored.
+        Call("POST", {**api_thread(201), "customer": 403}, data={"body": "Checking a note", "internal": True},
+             json=True),
         Call("DELETE", {**api_thread(405), "anonymous": 405, "other_customer": 405, "other_staff": 405}),
     ],
     # The live stream is served by the live process (ASGI); under WSGI, as here, everyone gets
@@ -512,3 +521,31 @@ def test_a_visitor_cookie_is_anonymous_everywhere_else(world, route, index):
                        _data(call, world, "alices"))
     check(response, call.expect["anonymous"], label=f"{call.method} /{route} with a visitor cookie")
     assert b"Hello from Alice" not in response.content
+
+
+# --- internal notes never reach a participant (issue 14, SECURITY_CASES 39) -------------
+
+NOTE_SECRET = "zanzibar-note-for-the-team-only"
+
+
+@pytest.mark.parametrize("route", [route for route, calls in ROUTES.items()
+                                   if any(call.method == "GET" for call in calls)])
+@pytest.mark.parametrize("persona", ["anonymous", "customer", "other_customer"])
+def test_no_route_shows_a_note_to_anyone_outside_the_team(world, route, persona):
+    """Every GET of every route, as the customer whose conversation holds notes (John),
+    another customer and an anonymous visitor: the note's text is in no answer."""
+    from conversations.services import conversation_post_message
+
+    for author, conversation in (("admin", "johns"), ("sarah", "johns"), ("mike", "janes")):
+        conversation_post_message(actor=world[author], conversation=world[conversation],
+                                  body=f"{NOTE_SECRET} by {author}", internal=True)
+    client = persona_client(world, persona)
+    for call in ROUTES[route]:
+        if call.method != "GET":
+            continue
+        response = request(client, call, _url(route, world), _data(call, world))
+        assert NOTE_SECRET.encode() not in response.content, f"GET /{route} as {persona}"
+        # The customer's own thread: the poll from the start and the earlier page, too.
+        if persona == "customer" and route == "portal/chat/messages/":
+            for query in ({"after": 0}, {"before": 10}):
+                assert NOTE_SECRET.encode() not in client.get(_url(route, world), query).content

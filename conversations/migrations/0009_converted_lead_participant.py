@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0007_automatic_assignment'),
+        ('conversations', '0008_message_internal'),
     ]
 
     operations = [

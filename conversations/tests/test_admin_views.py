@@ -94,8 +94,9 @@ class TestList:
 
         def page():
             # 1 session, 2 user, 3 team members (filter, option list, bulk bar), 4 count +
-            # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages
-            with django_assert_num_queries(7):
+            # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages,
+            # 8 the viewer's @mention marks (issue 14)
+            with django_assert_num_queries(8):
                 response = client.get(LIST)
             # Nor a widget template per team member (designpi/controls.py builds the selects;
             # the search box's one text input is Django's widget, the same for any team).

@@ -257,3 +257,33 @@ def test_first_customer_messages_and_the_assignees_replies_at_once_never_deadloc
         _, errors = run_in_threads(post, 2 * pairs_per_round)
         assert errors == [None] * (2 * pairs_per_round)
     assert SupportTicket.objects.filter(assigned_to=staff).count() == pairs_per_round * rounds
+
+
+def test_notes_and_replies_racing_keep_both_numberings_gap_free(settings):
+    """Issue 14: notes (and their @mentions) and public messages posted at once, from the
+    customer, the assignee and an admin: seq is 1..n over everything, public_seq 1..m
+    over what the customer sees, and the customer's cursor is last_public_seq."""
+    settings.MESSAGE_RATE_LIMIT_PER_MINUTE = 0
+    customer = CustomerFactory(email="notes-race@example.test")
+    staff = StaffFactory(email="notes-staff@designpi.test")
+    admin = AdminFactory(email="notes-admin@designpi.test")
+    conversation, _ = conversation_get_or_create_for_customer(customer=customer)
+    conversation_assign(actor=admin, conversation=conversation, assignee=staff)
+
+    def post(i):
+        if i % 3 == 0:
+            return conversation_post_message(actor=admin, conversation=conversation, body=f"@notes-staff note {i}",
+                                             internal=True).seq
+        actor = customer if i % 3 == 1 else staff
+        return conversation_post_message(actor=actor, conversation=conversation, body=f"public {i}").seq
+
+    count = 12
+    _, errors = run_in_threads(post, count)
+    assert errors == [None] * count
+    assert sorted(Message.objects.values_list("seq", flat=True)) == list(range(1, count + 1))
+    public = sorted(Message.objects.filter(internal=False).values_list("public_seq", flat=True))
+    assert public == list(range(1, count - count // 3 + 1))
+    assert not Message.objects.filter(internal=True, public_seq__isnull=False).exists()
+    conversation.refresh_from_db()
+    assert (conversation.last_seq, conversation.last_public_seq) == (count, len(public))
+    assert [m.cursor for m in message_list_for(conversation)] == public

@@ -43,17 +43,22 @@ def test_many_lead_conversations_and_many_without_customer_are_fine(alice_lead):
 
 
 def test_seq_is_unique_within_a_conversation(johns_conversation, janes_conversation, john, jane):
-    Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="a", seq=1)
-    Message.objects.create(conversation=janes_conversation, sender=jane, from_participant=True, body="b", seq=1)
+    Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="a", seq=1,
+                           public_seq=1)
+    Message.objects.create(conversation=janes_conversation, sender=jane, from_participant=True, body="b", seq=1,
+                           public_seq=1)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="c", seq=1)
+        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="c", seq=1,
+                               public_seq=1)
 
 
 def test_seq_starts_at_one_and_body_is_never_empty(johns_conversation, john):
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="x", seq=0)
+        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="x", seq=0,
+                               public_seq=0)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="", seq=1)
+        Message.objects.create(conversation=johns_conversation, sender=john, from_participant=True, body="", seq=1,
+                               public_seq=1)
 
 
 def test_one_ticket_per_conversation(johns_conversation, john):

@@ -137,16 +137,17 @@ class TestListQueries:
         many_conversations(rows, sarah)
         client = as_user(sarah)
         # 1 session, 2 user, 3 count + newest activity (the poll stamp), 4 the page's
-        # conversations with participant/assignee/ticket, 5 unread counts, 6 last messages
-        with django_assert_num_queries(6):
+        # conversations with participant/assignee/ticket, 5 unread counts, 6 last messages,
+        # 7 the viewer's @mention marks (issue 14)
+        with django_assert_num_queries(7):
             page = client.get(reverse("staff:conversation_list"))
         assert page.content.decode().count('class="conv-link"') == min(rows, 25)
         stamp = page.content.decode().split("stamp=")[1].split('"')[0]
         # idle poll: 1 session, 2 user, 3 count + newest activity -> unchanged, 204
         with django_assert_num_queries(3):
             assert client.get(reverse("staff:conversation_rows"), {"stamp": stamp}).status_code == 204
-        # changed: the same six as the page
-        with django_assert_num_queries(6):
+        # changed: the same seven as the page
+        with django_assert_num_queries(7):
             assert client.get(reverse("staff:conversation_rows"), {"stamp": "0-0"}).status_code == 200
 
     @pytest.mark.parametrize("rows", [3, 50])
@@ -155,8 +156,9 @@ class TestListQueries:
         many_conversations(rows, sarah)
         client = as_user(admin_user)
         # 1 session, 2 user, 3 team members (filter, the page's one "Assign to" list), 4 count +
-        # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages
-        with django_assert_num_queries(7):
+        # newest activity, 5 the page's conversations, 6 unread counts, 7 last messages, 8 the
+        # viewer's @mention marks
+        with django_assert_num_queries(8):
             page = client.get(reverse("console:conversation_list"), {"assigned_to": sarah.pk, "status": "OPEN"})
         assert page.content.decode().count('class="conv-link"') == min(rows, 25)
         stamp = page.content.decode().split("stamp=")[1].split('"')[0].replace("&amp;", "&")
@@ -165,5 +167,5 @@ class TestListQueries:
             response = client.get(reverse("console:conversation_rows"),
                                   {"assigned_to": sarah.pk, "status": "OPEN", "stamp": stamp})
             assert response.status_code == 204
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert client.get(reverse("console:conversation_rows"), {"stamp": "1-1"}).status_code == 200

@@ -294,8 +294,8 @@ def test_search_page_query_count_is_pinned(searchable, admin_user, sarah, as_use
     # session, user, [admin: team list for the filter and every row's picker], [MariaDB:
     # is the scope larger than the recent window, the window's matches], count and newest
     # change of the matches (capped), the page of conversations, unread counts, last
-    # messages, the matching messages' snippets
-    expected = (8 if path.startswith("/admin") else 7) + 2 * (connection.vendor == "mysql")
+    # messages, the viewer's @mention marks (issue 14), the matching messages' snippets
+    expected = (9 if path.startswith("/admin") else 8) + 2 * (connection.vendor == "mysql")
     with django_assert_num_queries(expected):
         response = client.get(path, {"q": "parcel late"})
     assert response.content.decode().count("<mark>") >= min(rows, 25)

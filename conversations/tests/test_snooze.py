@@ -296,8 +296,9 @@ def test_staff_list_with_snoozed_rows_queries(sarah, as_user, many_conversations
         conversation_snooze(actor=sarah, conversation=c, until=until)
     client = as_user(sarah)
     # 1 session, 2 user, 3 count + newest activity, 4 the page's conversations,
-    # 5 unread counts, 6 last messages (snoozed_until is a column of the row: no query)
-    with django_assert_num_queries(6):
+    # 5 unread counts, 6 last messages, 7 @mention marks (snoozed_until is a column of the
+    # row: no query)
+    with django_assert_num_queries(7):
         html = client.get(reverse("staff:conversation_list")).content.decode()
     assert html.count("snoozed until <time") == min(rows, 25)
 
@@ -311,7 +312,7 @@ def test_console_list_with_snoozed_rows_queries(admin_user, sarah, as_user, many
         conversation_snooze(actor=admin_user, conversation=c, until=until)
     client = as_user(admin_user)
     # 1 session, 2 user, 3 team members (filter, option list, bulk bar), 4 count + newest
-    # activity, 5 the page's conversations, 6 unread counts, 7 last messages
-    with django_assert_num_queries(7):
+    # activity, 5 the page's conversations, 6 unread counts, 7 last messages, 8 @mention marks
+    with django_assert_num_queries(8):
         html = client.get(reverse("console:conversation_list")).content.decode()
     assert html.count("snoozed until <time") == min(rows, 25)

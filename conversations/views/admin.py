@@ -53,6 +53,7 @@ def console_queryset(user, data):
         assigned_to=None if isinstance(assignee, str) else assignee,
         unassigned=assignee == UNASSIGNED,
         search=data["q"],
+        mentioning=user if data.get("mentioned") else None,
     )
 
 
@@ -66,6 +67,7 @@ def _list_context(request, form, queryset, count, stamp) -> dict:
         "status": data["status"],
         "source": data["source"],
         "assigned_to": assignee if isinstance(assignee, str) else str(assignee.pk),
+        "mentioned": data["mentioned"],
     }
     filters = {key: value for key, value in filters.items() if value}
     return {

@@ -38,7 +38,7 @@ def chat(request):
     conversation = conversation_of_customer(request.user)
     if conversation is None and not is_cross_site(request):
         conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
-    messages = recent_messages(conversation)
+    messages = recent_messages(conversation, for_team=False)
     mark_shown_read(request, conversation=conversation, messages=messages)
     return _render_chat(request, conversation, messages=messages)
 
@@ -58,7 +58,8 @@ def send(request):
     conversation, _ = conversation_get_or_create_for_customer(customer=request.user)
 
     def render_page(form, status):
-        return _render_chat(request, conversation, messages=recent_messages(conversation), form=form, status=status)
+        messages = recent_messages(conversation, for_team=False)
+        return _render_chat(request, conversation, messages=messages, form=form, status=status)
 
     return thread_send(request, conversation, urls=_urls(), render_page=render_page)
 

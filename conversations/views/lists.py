@@ -8,8 +8,15 @@ from django.shortcuts import render
 from designpi.http import LIST_PAGE_SIZE, bad_request
 
 from ..forms import ListPollForm
+from ..models import Message
 from ..search import highlight, search_snippets
-from ..selectors import LIST_COUNT_CAP, conversation_list_summary, last_messages_for, unread_counts_for
+from ..selectors import (
+    LIST_COUNT_CAP,
+    conversation_list_summary,
+    last_messages_for,
+    mentioned_ids_for,
+    unread_counts_for,
+)
 
 
 def list_stamp(queryset) -> tuple[int, str]:
@@ -25,8 +32,8 @@ def list_stamp(queryset) -> tuple[int, str]:
 
 
 def list_page(viewer, queryset, *, count, page_number, search=None):
-    """One page of conversations with unread counts and previews (three queries; a
-    search adds one for the matching messages' snippets)."""
+    """One page of conversations with unread counts, mention marks and previews (four
+    queries; a search adds one for the matching messages' snippets)."""
     paginator = Paginator(queryset, LIST_PAGE_SIZE)
     paginator.count = min(count, LIST_COUNT_CAP)  # already counted by list_stamp
     paginator.more_than_counted = count > LIST_COUNT_CAP
@@ -35,14 +42,17 @@ def list_page(viewer, queryset, *, count, page_number, search=None):
 
 
 def list_rows(viewer, conversations, *, search=None) -> list[dict]:
-    """Each conversation with its unread count and newest message (two queries), and
-    for a search the newest matching message, escaped, matches marked (one more)."""
+    """Each conversation with its unread count, newest message and whether it @mentions
+    the viewer (three queries), and for a search the newest matching message, escaped,
+    matches marked (one more). The team's lists only: previews and snippets may be notes."""
     unread = unread_counts_for(viewer, conversations)
     last = last_messages_for(conversations)
-    found = search_snippets(conversations, search) if search else {}
+    mentioned = mentioned_ids_for(viewer, conversations)
+    found = search_snippets(conversations, search, messages=Message.objects.for_viewer(viewer)) if search else {}
     return [
         {
             "conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk),
+            "mentioned": c.pk in mentioned,
             "snippet": found.get(c.pk),
             "snippet_html": highlight(found[c.pk].body, search) if c.pk in found else None,
         }

@@ -30,7 +30,8 @@ def _inbox(request):
     if not form.is_valid():
         return form, None, 0, ""
     data = form.cleaned_data
-    queryset = conversation_assigned_list_for(request.user, status=data["status"] or None, search=data["q"])
+    queryset = conversation_assigned_list_for(request.user, status=data["status"] or None, search=data["q"],
+                                              mentioning=request.user if data["mentioned"] else None)
     count, stamp = lists.list_stamp(queryset)
     return form, queryset, count, stamp
 
@@ -38,7 +39,8 @@ def _inbox(request):
 def _list_context(request, form, queryset, count, stamp) -> dict:
     search = form.cleaned_data["q"]
     page, rows = lists.list_page(request.user, queryset, count=count, page_number=form.cleaned_data["page"], search=search)
-    filters = {"q": search.text if search else "", "status": form.cleaned_data["status"]}
+    filters = {"q": search.text if search else "", "status": form.cleaned_data["status"],
+               "mentioned": form.cleaned_data["mentioned"]}
     return {
         "form": form,
         "page": page,

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.selectors import team_member_list
-from designpi.http import invalid_change
+from designpi.http import invalid_change, is_cross_site
 from leads.forms import LeadStatusForm
 from leads.models import LeadStatus
 from notifications.emails import recipient_zone
@@ -24,8 +24,8 @@ from tickets.models import SupportTicket
 
 from ..forms import SNOOZE_CHOICES, AssignForm, SnoozeForm, StatusForm
 from ..models import Conversation
-from ..selectors import conversation_get_for
-from ..services import conversation_set_status, conversation_snooze
+from ..selectors import conversation_get_for, mentionable_for
+from ..services import conversation_set_status, conversation_snooze, mention_clear
 from .lists import list_rows
 from .thread import mark_shown_read, recent_messages, thread_context, thread_poll, thread_send
 
@@ -85,7 +85,7 @@ def panel_context(portal: TeamPortal, conversation) -> dict:
         "assignment_records": list(conversation.assignment_records.select_related("assignee")[:5]),
     }
     if portal.manages:
-        team = team_member_list()
+        team = context["team_members"] = team_member_list()
         context["assign_form"] = AssignForm.for_conversation(conversation, team=team, id="panel-assign")
         if ticket is not None:
             context["priority_form"] = PriorityForm.for_ticket(ticket, id="panel-priority")
@@ -136,6 +136,8 @@ def console_row_context(rows, *, team=None) -> dict:
 def render_detail(request, portal: TeamPortal, conversation, *, messages, form=None, status=200, extra=None):
     context = thread_context(request, conversation, messages=messages, urls=portal.urls(conversation), form=form)
     context.update(panel_context(portal, conversation))
+    # The note hint names who can be @mentioned here (the console reuses its team list).
+    context["mentionable"] = mentionable_for(conversation, team=context.get("team_members"))
     context.update(extra or {})
     context["base_template"] = portal.base_template
     return render(request, DETAIL_TEMPLATE, context, status=status)
@@ -145,8 +147,10 @@ def conversation_detail(request, pk, *, portal: TeamPortal):
     """History, reply box and the panel. Opening it marks the participant's messages
     read, up to what it shows."""
     conversation = portal.conversation_for(request, pk)
-    messages = recent_messages(conversation)
+    messages = recent_messages(conversation, for_team=True)
     mark_shown_read(request, conversation=conversation, messages=messages)
+    if not is_cross_site(request):  # like the read marks: only the person's own visit clears
+        mention_clear(reader=request.user, conversation=conversation)
     return render_detail(request, portal, conversation, messages=messages)
 
 
@@ -159,7 +163,8 @@ def conversation_reply(request, pk, *, portal: TeamPortal):
     conversation = portal.conversation_for(request, pk)
 
     def render_page(form, status):
-        return render_detail(request, portal, conversation, messages=recent_messages(conversation), form=form, status=status)
+        messages = recent_messages(conversation, for_team=True)
+        return render_detail(request, portal, conversation, messages=messages, form=form, status=status)
 
     return thread_send(request, conversation, urls=portal.urls(conversation), render_page=render_page)
 

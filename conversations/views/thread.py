@@ -9,11 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
-from designpi.http import bad_request, invalid_change, is_cross_site
+from designpi.http import bad_request, error_response, invalid_change, is_cross_site
 
 from ..forms import MessageForm, PollForm
 from ..models import Conversation
-from ..selectors import THREAD_PAGE_SIZE, message_list_for
+from ..selectors import THREAD_PAGE_SIZE, message_last_cursor, message_list_for
 from ..services import RateLimited, conversation_mark_read, conversation_post_message
 
 # The event the send form's 204 answer raises (HX-Trigger) so the poller fetches at once.
@@ -21,11 +21,13 @@ MESSAGES_CHANGED_EVENT = "messages-changed"
 THREAD_TEMPLATE = "conversations/thread.html"
 
 
-def recent_messages(conversation):
-    """The newest THREAD_PAGE_SIZE messages, oldest first (one query)."""
+def recent_messages(conversation, *, for_team: bool):
+    """The newest THREAD_PAGE_SIZE messages the reader may see, oldest first (one query):
+    with internal notes for the team, without for anyone else."""
     if conversation is None:
         return []
-    return list(message_list_for(conversation, after=max(conversation.last_seq - THREAD_PAGE_SIZE, 0)))
+    last = message_last_cursor(conversation, for_team=for_team)
+    return message_list_for(conversation, for_team=for_team, after=max(last - THREAD_PAGE_SIZE, 0))
 
 
 # Set on the request by the contact chat's views (views/visitor.py), and only there: the
@@ -70,10 +72,11 @@ def thread_context(request, conversation, *, messages, urls, form=None) -> dict:
     return {
         "conversation": conversation,
         "thread_messages": messages,  # not "messages": that is Django's flash messages
-        "cursor": messages[-1].seq if messages else 0,
-        # The oldest seq shown, while there are older ones: "Show earlier messages" asks
-        # for the page before it (seq is gap-free from 1, so > 1 means there are more).
-        "earlier_cursor": messages[0].seq if messages and messages[0].seq > 1 else None,
+        # The reader's cursor (message_list_for: seq for the team, public_seq for the participant).
+        "cursor": messages[-1].cursor if messages else 0,
+        # The oldest cursor shown, while there are older ones: "Show earlier messages" asks
+        # for the page before it (cursors are gap-free from 1, so > 1 means there are more).
+        "earlier_cursor": messages[0].cursor if messages and messages[0].cursor > 1 else None,
         "viewer_is_team": viewer_is_team(request),
         "viewer_is_visitor": reader_of(request) is None,
         "form": form or MessageForm(),
@@ -88,8 +91,9 @@ def thread_poll(request, conversation, *, urls):
     With ?before=<seq> instead: the page of earlier messages (thread_earlier).
 
     ``conversation`` was fetched through the same access check as the page (None: the
-    customer has none yet); its last_seq says whether anything is new, so an idle poll
-    costs no further query. A thread far ahead of the cursor comes a page per poll: the
+    customer has none yet); its last cursor (last_seq for the team, last_public_seq for
+    the participant, which a note never moves) says whether anything is new, so an idle
+    poll costs no further query. A thread far ahead of the cursor comes a page per poll: the
     out-of-band cursor carries the rest to the next one, so no request loads it all.
     ``urls`` is a function: an idle poll does not need them, so it does not build them.
     """
@@ -99,9 +103,10 @@ def thread_poll(request, conversation, *, urls):
     if form.cleaned_data["before"] is not None:
         return thread_earlier(request, conversation, before=form.cleaned_data["before"], urls=urls)
     after = form.cleaned_data["after"]
-    if conversation is None or conversation.last_seq <= after:
+    for_team = viewer_is_team(request)
+    if conversation is None or message_last_cursor(conversation, for_team=for_team) <= after:
         return HttpResponse(status=204)
-    messages = list(message_list_for(conversation, after=after))
+    messages = message_list_for(conversation, for_team=for_team, after=after)
     if not messages:  # the cursor is ahead of a message still committing: nothing to show yet
         return HttpResponse(status=204)
     mark_shown_read(request, conversation=conversation, messages=messages)
@@ -120,7 +125,8 @@ def thread_earlier(request, conversation, *, before: int, urls):
     the newest it showed, and these are older. ``conversation`` None (a customer
     without one yet) has nothing earlier: an empty answer that removes the control.
     """
-    messages = message_list_for(conversation, before=before) if conversation is not None else []
+    messages = (message_list_for(conversation, for_team=viewer_is_team(request), before=before)
+                if conversation is not None else [])
     context = thread_context(request, conversation, messages=messages, urls=urls())
     return render(request, f"{THREAD_TEMPLATE}#earlier_response", context)
 
@@ -129,7 +135,10 @@ def thread_send(request, conversation, *, urls, render_page):
     """POST a message. htmx: 204 + HX-Trigger (only the poller appends, so a reply and a
     poll never both insert the row). Without htmx: redirect back to the page.
     A bad body answers 400 with the reason (htmx: plain text that app.js shows beside
-    the box, which keeps what was typed; without htmx: the page with the form's error)."""
+    the box, which keeps what was typed; without htmx: the page with the form's error).
+    ``internal`` (the team's "Internal note" switch) posts a note; the service refuses
+    it from anyone else (403 with the reason), and refuses a note mentioning someone
+    who cannot see the conversation (400 naming them)."""
     form = MessageForm(request.POST)
     status = 400
     if form.is_valid():
@@ -139,11 +148,20 @@ def thread_send(request, conversation, *, urls, render_page):
                 conversation=conversation,
                 body=form.cleaned_data["body"],
                 client_token=str(form.cleaned_data["client_token"]),
+                internal=form.cleaned_data["internal"],
             )
         except Conversation.DoesNotExist:
             raise Http404("No such conversation.") from None
         except ValidationError as error:
             form.add_error("body", error)
+        except PermissionDenied as error:
+            # Only a crafted request gets here (the switch is the team's): the reason,
+            # as text for htmx, else the error page; nothing was stored.
+            if not request.htmx:
+                return error_response(request, 403, str(error))
+            response = invalid_change(str(error))
+            response.status_code = 403
+            return response
         except RateLimited as error:
             form.add_error("body", str(error))
             status = 429

@@ -104,7 +104,7 @@ def _form_page(request, *, embedded, form=None, status=200, notice=""):
 
 
 def _chat_page(request, conversation, *, embedded, notice=""):
-    messages = recent_messages(conversation)
+    messages = recent_messages(conversation, for_team=False)
     mark_shown_read(request, conversation=conversation, messages=messages)
     context = thread_context(request, conversation, messages=messages, urls=_urls(embedded))
     context["notice"] = notice
@@ -220,7 +220,7 @@ def send(request):
         return response
 
     def render_page(form, status):
-        context = thread_context(request, conversation, messages=recent_messages(conversation), urls=_urls(embedded),
+        context = thread_context(request, conversation, messages=recent_messages(conversation, for_team=False), urls=_urls(embedded),
                                  form=form)
         return _page(request, "contact/chat.html", context, embedded=embedded, status=status)
 

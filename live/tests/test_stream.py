@@ -337,3 +337,26 @@ def test_a_visitor_cookie_opens_a_stream_of_its_conversation_only_until_it_is_cl
         events = stream.events(RECHECK * 3 + 2, until=lambda e: e.get("event") == "bye")
         assert events and events[-1] == {"event": "bye", "data": "{}"}, events
     assert SECRET.encode() not in stream.raw
+
+
+def test_a_note_reaches_the_team_streams_and_never_the_customer(live, world):
+    """Issue 14 (SECURITY_CASES 39): an internal note moves the conversation for the team,
+    not for its participant: John's stream stays silent; the public reply after it reaches
+    him with his own cursor (no gap where the note is)."""
+    streams = {name: open_stream(live, world[name]) for name in ("john", "sarah", "admin")}
+    johns = world["johns"].pk
+    try:
+        note = conversation_post_message(actor=world["sarah"], conversation=world["johns"], body=SECRET,
+                                         internal=True)
+        for name in ("sarah", "admin"):
+            events = strip(wait_for_conversation(streams[name], johns, note.seq))
+            assert {"id": johns, "seq": note.seq} in events, name
+        assert conversation_events(streams["john"].events(1)) == []
+
+        reply = conversation_post_message(actor=world["sarah"], conversation=world["johns"], body="Public reply")
+        assert {"id": johns, "seq": reply.public_seq} in strip(wait_for_conversation(streams["john"], johns))
+        assert reply.public_seq == reply.seq - 1
+    finally:
+        for stream in streams.values():
+            stream.close()
+    assert SECRET.encode() not in streams["john"].raw

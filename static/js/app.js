@@ -762,6 +762,96 @@
     if (picker.root && event.target.matches && event.target.matches("[data-reply-filter]")) { renderReplies(); }
   });
 
+  // --- @mentions in an internal note: suggest the teammates the hint lists (issue 14) ---
+  // The hint under the box names who can be mentioned in this conversation (server-rendered,
+  // already checked); typing @ and a few letters with the note switch on offers them.
+  // Arrow keys choose, Enter or Tab inserts, Escape closes. The server checks every mention.
+
+  var mention = { box: null, list: null, start: -1, items: [], active: 0 };
+
+  function mentionContext(box) {
+    var form = box.form;
+    var toggle = form && form.querySelector("input[name=internal]");
+    if (!toggle || !toggle.checked) { return null; }
+    var before = box.value.slice(0, box.selectionStart);
+    var match = /(^|[^\w.+\-@])@([A-Za-z0-9._+\-]*)$/.exec(before);
+    if (!match) { return null; }
+    return { form: form, prefix: match[2].toLowerCase(), start: before.length - match[2].length - 1 };
+  }
+
+  function closeMentions() {
+    if (mention.list) { mention.list.hidden = true; mention.list.textContent = ""; }
+    if (mention.box) { mention.box.removeAttribute("aria-activedescendant"); }
+    mention.box = mention.list = null;
+    mention.items = [];
+  }
+
+  function renderMentions() {
+    mention.list.textContent = "";
+    mention.items.forEach(function (item, index) {
+      var option = document.createElement("li");
+      option.id = "mention-option-" + index;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", index === mention.active ? "true" : "false");
+      option.textContent = "@" + item.handle + " · " + item.name;
+      option.addEventListener("mousedown", function (event) { event.preventDefault(); insertMention(index); });
+      mention.list.appendChild(option);
+    });
+    mention.box.setAttribute("aria-activedescendant", "mention-option-" + mention.active);
+    mention.list.hidden = false;
+  }
+
+  function insertMention(index) {
+    var item = mention.items[index];
+    var box = mention.box;
+    if (!item || !box) { return; }
+    var text = "@" + item.handle + " ";
+    box.value = box.value.slice(0, mention.start) + text + box.value.slice(box.selectionStart);
+    var caret = mention.start + text.length;
+    box.setSelectionRange(caret, caret);
+    closeMentions();
+    box.focus();
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-enter-sends]")) { return; }
+    var context = mentionContext(box);
+    var list = context && context.form.querySelector("[data-mention-options]");
+    if (!list) { closeMentions(); return; }
+    var items = Array.prototype.map.call(context.form.querySelectorAll("[data-mention-handle]"), function (el) {
+      return { handle: el.getAttribute("data-mention-handle"), name: el.getAttribute("data-mention-name") };
+    }).filter(function (item) {
+      return item.handle.indexOf(context.prefix) === 0 || item.name.toLowerCase().indexOf(context.prefix) === 0;
+    });
+    if (!items.length) { closeMentions(); return; }
+    mention.box = box;
+    mention.list = list;
+    mention.start = context.start;
+    mention.items = items;
+    mention.active = 0;
+    renderMentions();
+  });
+
+  // Capture phase: before "Enter sends", so Enter picks the teammate while the list is open.
+  document.addEventListener("keydown", function (event) {
+    if (!mention.box || event.target !== mention.box) { return; }
+    var handled = true;
+    if (event.key === "ArrowDown") { mention.active = (mention.active + 1) % mention.items.length; renderMentions(); }
+    else if (event.key === "ArrowUp") {
+      mention.active = (mention.active + mention.items.length - 1) % mention.items.length;
+      renderMentions();
+    }
+    else if ((event.key === "Enter" && !event.shiftKey) || event.key === "Tab") { insertMention(mention.active); }
+    else if (event.key === "Escape") { closeMentions(); }
+    else { handled = false; }
+    if (handled) { event.preventDefault(); event.stopImmediatePropagation(); }
+  }, true);
+
+  document.addEventListener("focusout", function (event) {
+    if (mention.box && event.target === mention.box) { closeMentions(); }
+  });
+
   // --- start ------------------------------------------------------------------
 
   document.addEventListener("htmx:load", function (event) { localizeTimes(event.detail.elt); });

@@ -200,7 +200,7 @@ def test_answers_carry_only_documented_fields(world):
     assert set(item["assigned_to"]) == {"id", "name", "email"}
     assert set(item["ticket"]) == {"id", "status", "priority"}
     messages = call(admin, "GET", messages_url(world["johns"].pk)).json()["items"]
-    assert set(messages[0]) == {"id", "seq", "body", "sender", "created_at", "read_at"}
+    assert set(messages[0]) == {"id", "seq", "internal", "body", "sender", "created_at", "read_at"}
     assert set(messages[0]["sender"]) == {"id", "name", "role"}
     staff = call(admin, "GET", "/api/admin/staff").json()
     assert {member["email"] for member in staff["items"]} == {

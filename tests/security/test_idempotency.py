@@ -68,12 +68,12 @@ def test_the_database_keeps_one_message_per_sender_and_token(johns_thread, john,
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Message.objects.create(
-            conversation=johns_thread, sender=john, from_participant=True, body="twice", seq=message.seq + 1,
+            conversation=johns_thread, sender=john, from_participant=True, body="twice", seq=message.seq + 1, public_seq=message.seq + 1,
             client_token=TOKEN,
         )
     # Another sender with the same key is a different message.
     Message.objects.create(
-        conversation=johns_thread, sender=sarah, from_participant=False, body="mine", seq=message.seq + 1,
+        conversation=johns_thread, sender=sarah, from_participant=False, body="mine", seq=message.seq + 1, public_seq=message.seq + 1,
         client_token=TOKEN,
     )
     assert Message.objects.count() == 2
