@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 
 from accounts.models import Role, User
-from conversations.search import parse_search, search_filter
 from conversations.models import Conversation
+from conversations.search import parse_search, search_filter
 from leads.models import Lead
 
 pytestmark = [
