@@ -247,13 +247,20 @@ def _mysql_search(queryset, query, messages):
     window = RawSQL(f"SELECT * FROM ({window_sql}) AS search_window", window_params)
     # The window's matches, once: the count and the page then look them up by primary
     # key instead of running the EXISTS again (half the time for a common word).
-    matched = list(queryset.filter(_direct_match(query, messages, within=window), pk__in=window)
-                   .order_by().values_list("pk", flat=True))
+    found = list(queryset.filter(_direct_match(query, messages, within=window), pk__in=window)
+                 .order_by().values_list("pk", "updated_at"))
+    # The matches by id, and no older than the oldest of them: updated_at only ever moves
+    # forward, so this keeps every one of them, and it lets the count and the page read a
+    # short range of the recency index instead of walking all of it looking for these ids
+    # (38 ms against 1 ms for a common word at 100,000).
+    in_window = queryset.filter(pk__in=[pk for pk, _updated in found])
+    if found:
+        in_window = in_window.filter(updated_at__gte=min(updated for _pk, updated in found))
     if not larger:  # the whole scope fits in the window: this is all of it
-        return queryset.filter(pk__in=matched)
-    if len(matched) >= PAGE_SIZE:
+        return in_window
+    if len(found) >= PAGE_SIZE:
         query.recent_only = True
-        return queryset.filter(pk__in=matched)
+        return in_window
     candidates = _mysql_candidates(query, messages)
     if len(candidates) > CANDIDATE_LIMIT:  # rare in the newest, common in older ones
         return queryset.filter(search_filter(query, messages=messages))
