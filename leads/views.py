@@ -124,5 +124,5 @@ def conversation_make_customer(request, pk):
                 f"to {customer.email}; this conversation is their portal conversation."
             ))
             return redirect("console:conversation_detail", chosen.pk)
-    return team.render_detail(request, CONSOLE, conversation, messages=recent_messages(conversation),
+    return team.render_detail(request, CONSOLE, conversation, messages=recent_messages(conversation, for_team=True),
                               status=400, extra={"convert_error": error})

@@ -64,9 +64,10 @@ def test_the_lead_page_costs_the_same_whatever_the_number_of_lead_conversations(
         conversation_start_for_lead(actor=world["admin"], lead=world["alice"])
     client = as_user(world["admin"])
     # 1 session, 2 user, 3 the conversation (with lead, customer, assignee), 4 the
-    # messages, 5 mark read (update), 6 the conversation's updated_at, 7 the ticket,
-    # 8 automatic assignments, 9 the team (assign select), 10 the lead's conversations
-    with django_assert_num_queries(10):
+    # messages, 5 mark read (update), 6 the conversation's updated_at, 7 the viewer's
+    # @mention marks cleared (update), 8 the ticket, 9 automatic assignments, 10 the team
+    # (assign select, also who may be @mentioned), 11 the lead's conversations
+    with django_assert_num_queries(11):
         assert client.get(page(world["alices"])).status_code == 200
 
 
