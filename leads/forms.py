@@ -52,9 +52,11 @@ class ProofOfWorkField(AltchaField):
 
 
 def proof_of_work_challenge(payload: str) -> str | None:
+    """The challenge inside a payload, None when it is not one (bad base64, not UTF-8 or
+    JSON, not an object, no challenge): the caller then refuses it."""
     try:
         return json.loads(base64.b64decode(payload).decode())["challenge"]
-    except Exception:
+    except (ValueError, KeyError, TypeError):  # binascii.Error, JSONDecodeError, UnicodeDecodeError are ValueErrors
         return None
 
 
