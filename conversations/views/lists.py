@@ -4,11 +4,14 @@ unread badges and previews, and the list poll that answers 204 while nothing cha
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.dateformat import format as date_format
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 
 from designpi.http import LIST_PAGE_SIZE, bad_request
 
 from ..forms import ListPollForm
-from ..models import Message
+from ..models import Message, Source, Status
 from ..search import highlight, search_snippets
 from ..selectors import (
     LIST_COUNT_CAP,
@@ -17,6 +20,9 @@ from ..selectors import (
     mentioned_ids_for,
     unread_counts_for,
 )
+
+SOURCE_LABELS = dict(Source.choices)
+STATUS_LABELS = dict(Status.choices)
 
 
 def list_stamp(queryset) -> tuple[int, str]:
@@ -44,20 +50,53 @@ def list_page(viewer, queryset, *, count, page_number, search=None):
 def list_rows(viewer, conversations, *, search=None) -> list[dict]:
     """Each conversation with its unread count, newest message and whether it @mentions
     the viewer (three queries), and for a search the newest matching message, escaped,
-    matches marked (one more). The team's lists only: previews and snippets may be notes."""
+    matches marked (one more). The team's lists only: previews and snippets may be notes.
+
+    A row also carries what its template prints, worked out here once: a template's
+    lookups on model instances and its date and truncating filters cost about 20 µs each,
+    and a page prints some 40 per row (docs/BENCHMARKS.md, "Search")."""
     unread = unread_counts_for(viewer, conversations)
     last = last_messages_for(conversations)
     mentioned = mentioned_ids_for(viewer, conversations)
     found = search_snippets(conversations, search, messages=Message.objects.for_viewer(viewer)) if search else {}
     return [
-        {
-            "conversation": c, "unread": unread.get(c.pk, 0), "last_message": last.get(c.pk),
-            "mentioned": c.pk in mentioned,
-            "snippet": found.get(c.pk),
-            "snippet_html": highlight(found[c.pk].body, search) if c.pk in found else None,
-        }
+        row_values(viewer, c, unread=unread.get(c.pk, 0), last_message=last.get(c.pk), mentioned=c.pk in mentioned,
+                   snippet=found.get(c.pk), search=search)
         for c in conversations
     ]
+
+
+def row_values(viewer, conversation, *, unread, last_message, mentioned, snippet=None, search=None) -> dict:
+    """One list row's values, ready to print (templates/includes/conv_preview.html and the
+    lists' row partials)."""
+    c = conversation
+    when = localtime(c.last_message_at or c.updated_at)
+    shown = snippet or last_message  # the message the row quotes
+    who = ""
+    if shown is not None and not shown.from_participant:
+        who = ("Note, " if shown.internal else "") + ("You" if shown.sender_id == viewer.pk else shown.sender.display_name)
+    return {
+        "conversation": c,
+        "pk": str(c.pk),
+        "name": c.participant_name,
+        "is_lead": c.is_lead,
+        "source_label": SOURCE_LABELS[c.source],
+        "status": c.status,
+        "status_key": c.status.lower(),
+        "status_label": STATUS_LABELS[c.status],
+        "assignee_id": c.assigned_to_id,
+        "assignee_name": c.assigned_to.display_name if c.assigned_to_id else "",
+        "snoozed_until": c.snoozed_until,
+        "when_iso": when.isoformat(),
+        "when_label": date_format(when, "M j, H:i"),
+        "unread": unread,
+        "mentioned": mentioned,
+        "last_message": last_message,
+        "snippet": snippet,
+        "snippet_html": highlight(snippet.body, search) if snippet is not None else None,
+        "preview_who": who,
+        "preview_text": Truncator(last_message.body).chars(140) if last_message is not None else "",
+    }
 
 
 def list_response(request, *, load, context, template, rows_only=False):
