@@ -88,7 +88,7 @@ def _conversation_page(viewer, queryset, page, *, search=None) -> dict:
         )
         for row in rows
     ]
-    return {"items": items, "count": count}
+    return {"items": items, "count": count, "recent_only": bool(search and search.recent_only)}
 
 
 def _conversation_detail(viewer, pk) -> dict:

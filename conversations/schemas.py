@@ -70,6 +70,12 @@ class ConversationListOut(Schema):
         description="All matching conversations, not just this page, counted up to 10,000 like the "
         "HTML lists: 10,001 means more than 10,000 (page on with `offset` until `items` is empty)."
     )
+    recent_only: bool = Field(
+        False,
+        description="True when a search's words are in so many conversations that only the latest 20 messages "
+        "of the 200 most recently active conversations in scope were searched (on MySQL/MariaDB, whose "
+        "full-text index is slow for common words); add a word to find older ones.",
+    )
 
 
 class MessageOut(Schema):

@@ -35,9 +35,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, TextField, Value, Window
+from django.db.models import Exists, F, Func, Lookup, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import RowNumber
+from django.db.models.lookups import GreaterThan
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -86,8 +86,9 @@ class SearchQuery:
     text: str  # as typed (trimmed), for the search box
     terms: tuple[Term, ...]
     ignored: tuple[str, ...]  # what was typed but cannot be searched (too short, stop words)
-    # Set by search_conversations when its words are everywhere and only the
-    # RECENT_WINDOW most recent conversations were searched (the pages say so).
+    # Set by search_conversations when its words are everywhere and only the newest
+    # RECENT_MESSAGES messages of the RECENT_WINDOW most recent conversations were
+    # searched (the pages say so).
     recent_only: bool = field(default=False, compare=False)
 
     def __bool__(self) -> bool:
@@ -96,6 +97,10 @@ class SearchQuery:
     @property
     def recent_window(self) -> int:
         return RECENT_WINDOW
+
+    @property
+    def recent_messages(self) -> int:
+        return RECENT_MESSAGES
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -196,16 +201,24 @@ def _matching(queryset, *, columns, sqlite_table, query: SearchQuery):
     return queryset.filter(match, _contains_exact(query, columns))
 
 
-# MariaDB: how many of the newest conversations in scope are read directly (see
-# _mysql_search), and how many full-text candidates are fetched as a list of ids.
-# Reading the window costs about 35 ms per 1,000 conversations at 100,000 (their
-# messages are random reads through the conversation index), which every search of a
-# scope larger than the window pays: 500 keeps a search page near 100 ms
-# (docs/BENCHMARKS.md, "Search"), at the price of common words being searched among
-# the 500 newest only.
-RECENT_WINDOW = 500
+# MariaDB: how many of the newest conversations in scope are read directly, how many
+# of each one's newest messages, and how many full-text candidates are fetched as a list
+# of ids. Reading costs about 60 µs per conversation at 100,000 (random reads through
+# the conversation index, docs/BENCHMARKS.md, "Search"), and every search of a scope
+# larger than the window pays it, so what is read is bounded twice: 200 conversations,
+# and 20 messages of each (a customer keeps one conversation for years; a long thread is
+# read only as far as its 20th newest message).
+RECENT_WINDOW = 200
+RECENT_MESSAGES = 20
+# The newest conversations read first: a word in none of them is taken as rare and
+# asked of the index straight away (a word in 1 in 20 conversations is missing from all
+# 50 one time in 13, and then costs one slow index read, bounded by CANDIDATE_LIMIT).
+PROBE_WINDOW = 50
+# A word in at least 1 in 20 of the window's conversations is common: at that share it is
+# in some 5,000 of 100,000 conversations, about as many as the full-text index lists
+# quickly (CANDIDATE_LIMIT); past that, InnoDB takes seconds.
+COMMON_MATCHES = RECENT_WINDOW // 20
 CANDIDATE_LIMIT = 5000
-PAGE_SIZE = 25  # enough matches among the newest to fill a page: the words are common
 
 
 def search_conversations(queryset, query: SearchQuery, *, messages=None):
@@ -226,29 +239,36 @@ def _sqlite_search(queryset, query, messages):
 def _mysql_search(queryset, query, messages):
     """InnoDB FULLTEXT is fast for a rare word and slow for a common one: it builds the
     whole list of matching rows before anything else happens (8 s for a word in 375,000
-    of 1,000,000 messages on the benchmark machine), and no LIMIT shortens that. So:
+    of 1,000,000 messages on the benchmark machine), and neither a LIMIT nor MariaDB's
+    max_statement_time shortens that (it is checked only once the list is built). So the
+    newest conversations in scope are read directly first (their newest RECENT_MESSAGES
+    (20) messages, through the conversation index; LIKE then a word-boundary REGEXP; and
+    their participants), to tell a common word from a rare one:
 
-    1. Read the newest RECENT_WINDOW (500) conversations in scope directly (their messages
-       through the conversation index, LIKE then a word-boundary REGEXP): when the
-       scope is no bigger than that, this is the whole answer and no full-text index
-       is used at all.
-    2. When a page's worth of them matches, the words are common: the answer is the
-       matches among those newest conversations (``query.recent_only``; the page says
-       so), never the slow full-text pass.
-    3. Otherwise the words are rare: ask the FULLTEXT indexes for the candidate
-       conversations (one UNION query, fast for rare words) and list those.
+    1. Not in any of the newest PROBE_WINDOW (50): rare. Ask the FULLTEXT indexes for
+       the candidate conversations (one UNION query, fast for rare words) and list
+       those: every match, however old.
+    2. Otherwise read the rest of the RECENT_WINDOW (200). When COMMON_MATCHES (1 in 20)
+       of them match, the words are common: the answer is those matches
+       (``query.recent_only``; the page says what was searched), never the slow
+       full-text pass. Fewer: rare, as in 1.
+    3. Should the index list more than CANDIDATE_LIMIT after all (rare lately, common
+       years ago), the recent matches are the answer, as in 2.
     """
     ordered = queryset.order_by("-updated_at", "-id")
-    larger = ordered.values_list("pk", flat=True)[RECENT_WINDOW : RECENT_WINDOW + 1].exists()
-    # The window as a derived table (MariaDB refuses LIMIT directly inside IN). It is in
-    # the message subquery too, so MariaDB reads only these conversations' messages,
-    # whatever plan it picks for the EXISTS.
-    window_sql, window_params = ordered.values_list("pk")[:RECENT_WINDOW].query.sql_with_params()
-    window = RawSQL(f"SELECT * FROM ({window_sql}) AS search_window", window_params)
-    # The window's matches, once: the count and the page then look them up by primary
-    # key instead of running the EXISTS again (half the time for a common word).
-    found = list(queryset.filter(_direct_match(query, messages, within=window), pk__in=window)
-                 .order_by().values_list("pk", "updated_at"))
+    found = _window_matches(queryset, ordered[:PROBE_WINDOW], query, messages)
+    candidates = None
+    if not found:
+        candidates = _mysql_candidates(query, messages)
+        if len(candidates) <= CANDIDATE_LIMIT:
+            return queryset.filter(pk__in=candidates)
+    found += _window_matches(queryset, ordered[PROBE_WINDOW:RECENT_WINDOW], query, messages)
+    if len(found) < COMMON_MATCHES:
+        if candidates is None:
+            candidates = _mysql_candidates(query, messages)
+        if len(candidates) <= CANDIDATE_LIMIT:
+            return queryset.filter(pk__in=candidates)
+    query.recent_only = True
     # The matches by id, and no older than the oldest of them: updated_at only ever moves
     # forward, so this keeps every one of them, and it lets the count and the page read a
     # short range of the recency index instead of walking all of it looking for these ids
@@ -256,15 +276,17 @@ def _mysql_search(queryset, query, messages):
     in_window = queryset.filter(pk__in=[pk for pk, _updated in found])
     if found:
         in_window = in_window.filter(updated_at__gte=min(updated for _pk, updated in found))
-    if not larger:  # the whole scope fits in the window: this is all of it
-        return in_window
-    if len(found) >= PAGE_SIZE:
-        query.recent_only = True
-        return in_window
-    candidates = _mysql_candidates(query, messages)
-    if len(candidates) > CANDIDATE_LIMIT:  # rare in the newest, common in older ones
-        return queryset.filter(search_filter(query, messages=messages))
-    return queryset.filter(pk__in=candidates)
+    return in_window
+
+
+def _window_matches(queryset, window, query, messages) -> list[tuple[int, object]]:
+    """(pk, updated_at) of the conversations of ``window`` (a slice of ``queryset``,
+    newest first) that match, read row by row. The count and the page then look them up
+    by primary key instead of running the EXISTS again (half the time for a common word)."""
+    # A derived table: MariaDB refuses LIMIT directly inside IN.
+    window_sql, window_params = window.values_list("pk").query.sql_with_params()
+    rows = RawSQL(f"SELECT * FROM ({window_sql}) AS search_window", window_params)
+    return list(queryset.filter(_direct_match(query, messages), pk__in=rows).order_by().values_list("pk", "updated_at"))
 
 
 def _word_condition(field: str, term: Term) -> Q:
@@ -280,14 +302,22 @@ def _word_condition(field: str, term: Term) -> Q:
     return condition
 
 
-def _direct_match(query: SearchQuery, messages, *, within) -> Q:
-    """The search as a condition on the conversations ``within`` (a subquery), read row by row
-    (no full-text index)."""
+def _direct_match(query: SearchQuery, messages) -> Q:
+    """The search as a condition on conversations, read row by row (no full-text index):
+    their participant, or one of their newest RECENT_MESSAGES messages. Only for a few
+    conversations (the window): it reads each one's messages."""
     messages = Message.objects.all() if messages is None else messages
     in_message = Q()
     for term in query.terms:
         in_message &= _word_condition("body", term)
-    matched = Exists(messages.filter(in_message, conversation_id__in=within, conversation=OuterRef("pk")))
+    # Only each conversation's newest RECENT_MESSAGES: seq + 20 > last_seq (not seq >
+    # last_seq - 20, which is below zero for a short thread: MariaDB refuses an unsigned
+    # result under 0). Comparing with the outer row also keeps the EXISTS a dependent
+    # subquery, run for each conversation of the window (the outer query reads only
+    # those) and stopped at its first matching message, where an uncorrelated one would
+    # be materialised: every match of every window conversation, read in full.
+    recent = GreaterThan(F("seq") + RECENT_MESSAGES, OuterRef("last_seq"))
+    matched = Exists(messages.filter(in_message, recent, conversation=OuterRef("pk")))
     customer, lead = Q(), Q()
     for term in query.terms:
         customer &= _any_field("customer", term)
@@ -340,9 +370,13 @@ def search_filter(query: SearchQuery, *, messages=None) -> Q:
 
 def search_snippets(conversations, query: SearchQuery, *, messages=None) -> dict[int, Message]:
     """The newest message containing every word, per conversation on the page, in one
-    query. Only the page's few conversations are read (by their index), so it costs
-    the same whatever the table size; a conversation found by its participant may
-    have none."""
+    query: for each of the page's conversations, its messages newest first (by their
+    index) up to the first that matches. So it costs the same whatever the table size,
+    and a common word stops at a conversation's last message or so, where ranking every
+    match of a long thread would read them all; a conversation found by its participant
+    may have none."""
+    from .models import Conversation
+
     ids = [conversation.pk for conversation in conversations]
     if not ids or not query:
         return {}
@@ -350,12 +384,9 @@ def search_snippets(conversations, query: SearchQuery, *, messages=None) -> dict
     contains = Q()
     for term in query.terms:
         contains &= _word_condition("body", term)
-    newest = (
-        messages.filter(contains, conversation_id__in=ids)
-        .annotate(rank=Window(RowNumber(), partition_by=F("conversation_id"), order_by=F("seq").desc()))
-        .filter(rank=1)
-        .select_related("sender")
-    )
+    newest_match = messages.filter(contains, conversation=OuterRef("pk")).order_by("-seq").values("pk")[:1]
+    picked = Conversation.objects.filter(pk__in=ids).order_by().values(match=Subquery(newest_match))
+    newest = Message.objects.filter(pk__in=picked).order_by().select_related("sender")
     return {message.conversation_id: message for message in newest}
 
 

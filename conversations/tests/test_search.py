@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from conversations.models import Conversation, Status
-from conversations.search import highlight, parse_search, search_filter
+from conversations.search import COMMON_MATCHES, highlight, parse_search, search_filter
 from conversations.selectors import conversation_list_for
 from conversations.services import (
     conversation_assign,
@@ -254,7 +254,7 @@ def test_api_search_with_snippets(found, as_user):
 
 def test_api_staff_search_is_scoped_and_refuses_an_empty_search(found, as_user):
     client = as_user(found["sarah"])
-    assert client.get("/api/staff/conversations", {"q": "invoice"}).json() == {"items": [], "count": 0}
+    assert client.get("/api/staff/conversations", {"q": "invoice"}).json() == {"items": [], "count": 0, "recent_only": False}
     assert client.get("/api/staff/conversations", {"q": "hello"}).json()["count"] == 1
     refused = client.get("/api/staff/conversations", {"q": "to be"})
     assert refused.status_code == 400 and "no word to search for" in refused.json()["detail"]
@@ -285,6 +285,16 @@ def searchable(admin_user, sarah, settings):
     return _make
 
 
+def mariadb_plan_queries(rows: int) -> int:
+    """MariaDB reads the newest conversations before it picks a plan (search.py,
+    _mysql_search); every generated conversation matches. The newest 50, then the rest
+    of the 200: with 300 the words are common (the answer, no index read); with 3 they
+    are in too few to be common, and the full-text index is asked (one UNION query)."""
+    if connection.vendor != "mysql":
+        return 0
+    return 2 if rows >= COMMON_MATCHES else 3
+
+
 @pytest.mark.parametrize("rows", [3, 300])
 @pytest.mark.parametrize("path", ["/admin/conversations/", "/staff/conversations/"])
 def test_search_page_query_count_is_pinned(searchable, admin_user, sarah, as_user, django_assert_num_queries, rows, path):
@@ -292,10 +302,10 @@ def test_search_page_query_count_is_pinned(searchable, admin_user, sarah, as_use
     client = as_user(admin_user if path.startswith("/admin") else sarah)
     client.get(path, {"q": "parcel late"})
     # session, user, [admin: team list for the filter and every row's picker], [MariaDB:
-    # is the scope larger than the recent window, the window's matches], count and newest
-    # change of the matches (capped), the page of conversations, unread counts, last
-    # messages, the viewer's @mention marks (issue 14), the matching messages' snippets
-    expected = (9 if path.startswith("/admin") else 8) + 2 * (connection.vendor == "mysql")
+    # the plan's reads, below], count and newest change of the matches (capped), the page
+    # of conversations, unread counts, the viewer's @mention marks (issue 14), the
+    # matching messages' snippets; no newest messages: every row quotes its snippet.
+    expected = (8 if path.startswith("/admin") else 7) + mariadb_plan_queries(rows)
     with django_assert_num_queries(expected):
         response = client.get(path, {"q": "parcel late"})
     assert response.content.decode().count("<mark>") >= min(rows, 25)
@@ -306,9 +316,9 @@ def test_api_search_query_count_is_pinned(searchable, admin_user, as_user, djang
     searchable(rows)
     client = as_user(admin_user)
     client.get("/api/admin/conversations", {"q": "parcel"})
-    # session, user, [MariaDB: window larger than the scope?, the window's matches],
-    # capped count, page, unread counts, snippets
-    with django_assert_num_queries(6 + 2 * (connection.vendor == "mysql")):
+    # session, user, [MariaDB: the plan's reads, below], capped count, page, unread
+    # counts, snippets
+    with django_assert_num_queries(6 + mariadb_plan_queries(rows)):
         body = client.get("/api/admin/conversations", {"q": "parcel"}).json()
     assert len(body["items"]) == min(rows, PAGE_DEFAULT) and all(i["snippet"] for i in body["items"])
 
@@ -342,7 +352,8 @@ def test_mariadb_finds_a_lead_by_company(world):
 @pytest.fixture
 def small_window(monkeypatch):
     monkeypatch.setattr("conversations.search.RECENT_WINDOW", 4)
-    monkeypatch.setattr("conversations.search.PAGE_SIZE", 2)
+    monkeypatch.setattr("conversations.search.PROBE_WINDOW", 2)
+    monkeypatch.setattr("conversations.search.COMMON_MATCHES", 2)
 
 
 @pytest.mark.mariadb(reason="the plan for common and rare words is MariaDB's (InnoDB FULLTEXT is slow for common words)")
@@ -351,12 +362,69 @@ def test_mariadb_common_words_search_the_newest_and_say_so(searchable, small_win
     query = parse_search("parcel")
     found = conversation_list_for(admin_user, search=query)
     assert query.recent_only and found.count() == 4  # the 4 newest conversations; all match
-    html = as_user(admin_user).get("/admin/conversations/", {"q": "parcel"}).content.decode()
-    assert "showing the matches among the 4 most recent" in html
+    client = as_user(admin_user)
+    html = client.get("/admin/conversations/", {"q": "parcel"}).content.decode()
+    assert "showing the matches in the latest 20 messages of the 4 most recently active ones" in html
+    body = client.get("/api/admin/conversations", {"q": "parcel"}).json()
+    assert body["recent_only"] is True and body["count"] == 4
+    assert client.get("/api/admin/conversations", {"q": "number"}).json()["recent_only"] is True
+    assert client.get("/api/admin/conversations").json()["recent_only"] is False
+
+
+def window_reads(queries) -> int:
+    return sum("search_window" in q["sql"] for q in queries.captured_queries)
 
 
 @pytest.mark.mariadb(reason="the plan for common and rare words is MariaDB's (InnoDB FULLTEXT is slow for common words)")
-def test_mariadb_rare_words_come_from_the_fulltext_index(searchable, small_window, admin_user, sarah):
+def test_mariadb_reads_only_the_newest_messages_of_a_long_thread(searchable, small_window, monkeypatch, admin_user,
+                                                                   sarah):
+    monkeypatch.setattr("conversations.search.RECENT_MESSAGES", 2)
+    searchable(6)  # each: "Parcel number i is late", "Looking into the parcel now"
+    newest = Conversation.objects.order_by("-updated_at").first()
+    for _ in range(2):  # "parcel" is now only in messages older than the newest 2
+        conversation_post_message(actor=sarah, conversation=newest, body="Anything else I can help with?")
+    query = parse_search("parcel")
+    found = ids(conversation_list_for(admin_user, search=query))
+    # Common (the other three of the window match), and the long thread's older
+    # messages were not read: it is not among the recent matches.
+    assert query.recent_only and newest.pk not in found and len(found) == 3
+
+
+@pytest.mark.mariadb(reason="the plan for common and rare words is MariaDB's (InnoDB FULLTEXT is slow for common words)")
+def test_mariadb_a_word_missing_from_the_newest_goes_straight_to_the_index(searchable, small_window, admin_user,
+                                                                           sarah):
+    searchable(6)
+    oldest = Conversation.objects.order_by("updated_at").first()
+    conversation_post_message(actor=sarah, conversation=oldest, body="A chargeback was opened")
+    Conversation.objects.filter(pk=oldest.pk).update(updated_at=oldest.created_at)  # old again
+    query = parse_search("chargeback")
+    with CaptureQueriesContext(connection) as queries:
+        assert ids(conversation_list_for(admin_user, search=query)) == {oldest.pk}
+    assert window_reads(queries) == 1  # the newest PROBE_WINDOW only, not the rest of the window
+
+
+@pytest.mark.mariadb(reason="the plan for common and rare words is MariaDB's (InnoDB FULLTEXT is slow for common words)")
+def test_mariadb_too_many_index_candidates_fall_back_to_the_recent_matches(searchable, small_window, monkeypatch,
+                                                                           admin_user, sarah):
+    monkeypatch.setattr("conversations.search.CANDIDATE_LIMIT", 1)
+    searchable(6)
+    by_age = list(Conversation.objects.order_by("updated_at"))
+    for conversation in by_age[:3]:  # rare lately, common long ago
+        conversation_post_message(actor=sarah, conversation=conversation, body="A chargeback was opened")
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=conversation.created_at)
+    query = parse_search("chargeback")
+    with CaptureQueriesContext(connection) as queries:
+        found = ids(conversation_list_for(admin_user, search=query))
+    newest_four = set(Conversation.objects.order_by("-updated_at", "-id").values_list("pk", flat=True)[:4])
+    # The index listed 3 (> 1): the answer is the window's matches, and it says so;
+    # the slow full-text pass over every match never ran.
+    assert query.recent_only and found == newest_four & {c.pk for c in by_age[:3]}
+    assert window_reads(queries) == 2
+    assert sum("IN BOOLEAN MODE" in q["sql"] for q in queries.captured_queries) == 1
+
+
+@pytest.mark.mariadb(reason="the plan for common and rare words is MariaDB's (InnoDB FULLTEXT is slow for common words)")
+def test_mariadb_rare_words_come_from_the_fulltext_index(searchable, small_window, admin_user, sarah, as_user):
     searchable(6)
     oldest = Conversation.objects.order_by("updated_at").first()
     conversation_post_message(actor=sarah, conversation=oldest, body="A chargeback was opened")
@@ -366,3 +434,4 @@ def test_mariadb_rare_words_come_from_the_fulltext_index(searchable, small_windo
         assert ids(conversation_list_for(admin_user, search=query)) == {oldest.pk}
     assert not query.recent_only
     assert any("UNION" in q["sql"] and "IN BOOLEAN MODE" in q["sql"] for q in queries.captured_queries)
+    assert as_user(admin_user).get("/api/admin/conversations", {"q": "chargeback"}).json()["recent_only"] is False

@@ -50,15 +50,19 @@ def list_page(viewer, queryset, *, count, page_number, search=None):
 def list_rows(viewer, conversations, *, search=None) -> list[dict]:
     """Each conversation with its unread count, newest message and whether it @mentions
     the viewer (three queries), and for a search the newest matching message, escaped,
-    matches marked (one more). The team's lists only: previews and snippets may be notes.
+    matches marked (one more; then the newest message only of the rows without one, and
+    no query for it when every row has a snippet). The team's lists only: previews and
+    snippets may be notes.
 
     A row also carries what its template prints, worked out here once: a template's
     lookups on model instances and its date and truncating filters cost about 20 µs each,
     and a page prints some 40 per row (docs/BENCHMARKS.md, "Search")."""
     unread = unread_counts_for(viewer, conversations)
-    last = last_messages_for(conversations)
     mentioned = mentioned_ids_for(viewer, conversations)
     found = search_snippets(conversations, search, messages=Message.objects.for_viewer(viewer)) if search else {}
+    # A row with a snippet quotes it instead of the newest message: no query at all
+    # when every row has one, as a search for a common word does.
+    last = last_messages_for([c for c in conversations if c.pk not in found])
     return [
         row_values(viewer, c, unread=unread.get(c.pk, 0), last_message=last.get(c.pk), mentioned=c.pk in mentioned,
                    snippet=found.get(c.pk), search=search)
@@ -74,7 +78,8 @@ def row_values(viewer, conversation, *, unread, last_message, mentioned, snippet
     shown = snippet or last_message  # the message the row quotes
     who = ""
     if shown is not None and not shown.from_participant:
-        who = ("Note, " if shown.internal else "") + ("You" if shown.sender_id == viewer.pk else shown.sender.display_name)
+        name = "You" if shown.sender_id == viewer.pk else shown.sender.display_name
+        who = f"Note, {name}" if shown.internal else name
     return {
         "conversation": c,
         "pk": str(c.pk),

@@ -90,7 +90,7 @@ def test_staff_list_has_only_the_callers_conversations_with_their_unread_counts(
     assert [item["id"] for item in sarah["items"]] == [world["johns"].pk]
     assert sarah["items"][0]["unread_count"] == 1  # John's message; Sarah's own reply does not count
     assert call(api_client(world["sarah"]), "GET", "/api/staff/conversations", query={"status": "CLOSED"}).json() == {
-        "items": [], "count": 0,
+        "items": [], "count": 0, "recent_only": False,
     }
     # An admin's inbox is what is assigned to the admin.
     assert call(api_client(world["admin"]), "GET", "/api/staff/conversations").json()["count"] == 0

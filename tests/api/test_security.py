@@ -177,7 +177,7 @@ def test_reassigned_staff_member_loses_access_on_the_next_request(world):
     assert call(sarah_client, "GET", url, query={"after": 2}).status_code == 404
     assert call(sarah_client, "POST", url, {"body": "late reply"}).status_code == 404
     listing = call(sarah_client, "GET", "/api/staff/conversations").json()
-    assert listing == {"items": [], "count": 0}
+    assert listing == {"items": [], "count": 0, "recent_only": False}
     assert not Message.objects.filter(body="late reply").exists()
     assert call(api_client(world["mike"]), "GET", url).status_code == 200
 
@@ -191,7 +191,7 @@ def test_answers_carry_only_documented_fields(world):
     item = listing["items"][0]
     lead_item = call(admin, "GET", "/api/admin/conversations", query={"source": "lead"}).json()["items"][0]
     assert set(lead_item["lead"]) == {"id", "name", "email"} and lead_item["customer"] is None
-    assert set(listing) == {"items", "count"}
+    assert set(listing) == {"items", "count", "recent_only"}
     assert set(item) == {
         "id", "status", "source", "customer", "lead", "assigned_to", "unread_count", "last_message_at", "ticket",
         "snippet",  # issue 13: null without q (docs/API.md)
