@@ -78,7 +78,7 @@ def _search(filters):
 def _conversation_page(viewer, queryset, page, *, search=None) -> dict:
     # The same capped count as the HTML lists: above LIST_COUNT_CAP it says "more".
     count, _latest = conversation_list_summary(queryset)
-    rows = list(queryset[page.offset : page.offset + page.limit])
+    rows = list(queryset.select_related("ticket")[page.offset : page.offset + page.limit])
     unread = unread_counts_for(viewer, rows)
     found = search_snippets(rows, search, messages=Message.objects.for_viewer(viewer)) if search else {}
     items = [
@@ -93,7 +93,7 @@ def _conversation_page(viewer, queryset, page, *, search=None) -> dict:
 
 def _conversation_detail(viewer, pk) -> dict:
     """One conversation as the lists show it (participant, assignee and ticket in one query)."""
-    conversation = conversation_list_for(viewer).get(pk=pk)
+    conversation = conversation_list_for(viewer).select_related("ticket").get(pk=pk)
     unread = unread_counts_for(viewer, [conversation])
     return conversation_out(conversation, unread_count=unread.get(conversation.pk, 0))
 

@@ -4,7 +4,7 @@ unread badges and previews, and the list poll that answers 204 while nothing cha
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.dateformat import format as date_format
+from django.utils.dates import MONTHS_3
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
@@ -93,15 +93,27 @@ def row_values(viewer, conversation, *, unread, last_message, mentioned, snippet
         "assignee_name": c.assigned_to.display_name if c.assigned_to_id else "",
         "snoozed_until": c.snoozed_until,
         "when_iso": when.isoformat(),
-        "when_label": date_format(when, "M j, H:i"),
+        "when_label": short_time(when),
         "unread": unread,
         "mentioned": mentioned,
         "last_message": last_message,
         "snippet": snippet,
         "snippet_html": highlight(snippet.body, search) if snippet is not None else None,
         "preview_who": who,
-        "preview_text": Truncator(last_message.body).chars(140) if last_message is not None else "",
+        "preview_text": preview(last_message.body) if last_message is not None else "",
     }
+
+
+def short_time(when) -> str:
+    """``when`` as the date filter's "M j, H:i" prints it ("Nov 26, 14:05"), at a tenth
+    of its cost (it is worked out per row)."""
+    return f"{str(MONTHS_3[when.month]).title()} {when.day}, {when:%H:%M}"
+
+
+def preview(body: str, length: int = 140) -> str:
+    """``body|truncatechars:140``; most messages are shorter, and then the text is
+    returned as it is without the truncator's walk over every character."""
+    return body if len(body) <= length else Truncator(body).chars(length)
 
 
 def list_response(request, *, load, context, template, rows_only=False):
