@@ -256,18 +256,18 @@ def _mysql_search(queryset, query, messages):
        years ago), the recent matches are the answer, as in 2.
     """
     ordered = queryset.order_by("-updated_at", "-id")
-    found = _window_matches(queryset, ordered[:PROBE_WINDOW], query, messages)
-    candidates = None
-    if not found:
+    probed = _window_matches(queryset, ordered[:PROBE_WINDOW], query, messages)
+
+    def rest():
+        return _window_matches(queryset, ordered[PROBE_WINDOW:RECENT_WINDOW], query, messages)
+
+    found = probed + rest() if probed else []
+    if len(found) < COMMON_MATCHES:
         candidates = _mysql_candidates(query, messages)
         if len(candidates) <= CANDIDATE_LIMIT:
             return queryset.filter(pk__in=candidates)
-    found += _window_matches(queryset, ordered[PROBE_WINDOW:RECENT_WINDOW], query, messages)
-    if len(found) < COMMON_MATCHES:
-        if candidates is None:
-            candidates = _mysql_candidates(query, messages)
-        if len(candidates) <= CANDIDATE_LIMIT:
-            return queryset.filter(pk__in=candidates)
+        if not probed:  # the index says common after all: the recent matches, as in 2
+            found = rest()
     query.recent_only = True
     # The matches by id, and no older than the oldest of them: updated_at only ever moves
     # forward, so this keeps every one of them, and it lets the count and the page read a
